@@ -1,0 +1,96 @@
+"""The one place that reads the environment.
+
+Every other module receives a `Settings` value; none calls `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ClickHouseEndpoint:
+    host: str
+    port: int
+    database: str
+    user: str = "default"
+    password: str = ""
+
+    @classmethod
+    def from_url(cls, url: str) -> ClickHouseEndpoint:
+        """Parse `clickhouse://user:password@host:port/database`."""
+        parsed = urlparse(url)
+        if parsed.scheme != "clickhouse":
+            raise ValueError(f"CLICKHOUSE_URL must start with clickhouse://, got {url!r}")
+        return cls(
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 9000,
+            database=(parsed.path or "/").lstrip("/") or "default",
+            user=parsed.username or "default",
+            password=parsed.password or "",
+        )
+
+    @property
+    def url(self) -> str:
+        auth = self.user + (f":{self.password}" if self.password else "")
+        return f"clickhouse://{auth}@{self.host}:{self.port}/{self.database}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    clickhouse: ClickHouseEndpoint = ClickHouseEndpoint("127.0.0.1", 19000, "cdrflow")
+    topic_prefix: str = ""
+    partitions: int = 4
+    app_id: str = "cdrflow"
+    api_secret: str = "change-me"
+    disable_hash_check: bool = False
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    sink_batch_size: int = 10_000
+    sink_batch_seconds: float = 0.5
+    data_dir: Path = REPO_ROOT / "var"
+    cache_dir: Path = Path.home() / ".cache" / "cdrflow"
+    in_ci: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        base = cls()
+        return cls(
+            kafka_bootstrap=env.get("KAFKA_BOOTSTRAP", base.kafka_bootstrap),
+            clickhouse=ClickHouseEndpoint.from_url(env["CLICKHOUSE_URL"])
+            if env.get("CLICKHOUSE_URL")
+            else base.clickhouse,
+            topic_prefix=env.get("CDRFLOW_TOPIC_PREFIX", base.topic_prefix),
+            partitions=int(env.get("CDRFLOW_PARTITIONS", base.partitions)),
+            app_id=env.get("CDRFLOW_APP_ID", base.app_id),
+            api_secret=env.get("CDRFLOW_API_SECRET", base.api_secret),
+            disable_hash_check=_flag(env.get("CDRFLOW_DISABLE_HASH_CHECK", "")),
+            api_host=env.get("CDRFLOW_API_HOST", base.api_host),
+            api_port=int(env.get("CDRFLOW_API_PORT", base.api_port)),
+            sink_batch_size=int(env.get("CDRFLOW_SINK_BATCH_SIZE", base.sink_batch_size)),
+            sink_batch_seconds=float(
+                env.get("CDRFLOW_SINK_BATCH_SECONDS", base.sink_batch_seconds)
+            ),
+            data_dir=Path(env.get("CDRFLOW_DATA_DIR", str(base.data_dir))),
+            cache_dir=Path(env.get("CDRFLOW_CACHE_DIR", str(base.cache_dir))),
+            in_ci=_flag(env.get("CI", "")),
+        )
+
+    def topic(self, name: str) -> str:
+        """The full Kafka topic name for one of the names in `streams.topics`."""
+        return f"{self.topic_prefix}{name}"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
