@@ -51,6 +51,7 @@ class Settings:
     app_id: str = "cdrflow"
     api_secret: str = "change-me"
     disable_hash_check: bool = False
+    allow_get_api: bool = False
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     sink_batch_size: int = 10_000
@@ -73,6 +74,7 @@ class Settings:
             app_id=env.get("CDRFLOW_APP_ID", base.app_id),
             api_secret=env.get("CDRFLOW_API_SECRET", base.api_secret),
             disable_hash_check=_flag(env.get("CDRFLOW_DISABLE_HASH_CHECK", "")),
+            allow_get_api=_flag(env.get("CDRFLOW_ALLOW_GET_API", "")),
             api_host=env.get("CDRFLOW_API_HOST", base.api_host),
             api_port=int(env.get("CDRFLOW_API_PORT", base.api_port)),
             sink_batch_size=int(env.get("CDRFLOW_SINK_BATCH_SIZE", base.sink_batch_size)),

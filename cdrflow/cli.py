@@ -1,0 +1,156 @@
+"""The `cdrflow` command: services, worker, sink, API, simulator, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+import orjson
+
+from cdrflow.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cdrflow", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    services = commands.add_parser("services", help="start/stop/status of local Kafka and ClickHouse")
+    services.add_argument("action", choices=["start", "stop", "status"])
+    services.add_argument("service", nargs="?", default="all", choices=["all", "kafka", "clickhouse"])
+    commands.add_parser("setup", help="create topics and apply ClickHouse migrations")
+    commands.add_parser("worker", help="run the Faust worker (assemble and rate calls)")
+    commands.add_parser("sink", help="run the ClickHouse sink (CDRs and account projections)")
+    commands.add_parser("api", help="serve the MOR XML API")
+    commands.add_parser("load-demo", help="publish the demo users, devices and tariff")
+    simulate = commands.add_parser("simulate", help="publish simulated call events")
+    simulate.add_argument("--count", type=int, default=100, help="calls to publish (0: endless)")
+    simulate.add_argument("--rate", type=float, default=10.0, help="calls per second")
+    simulate.add_argument("--seed", type=int, default=1)
+    demo = commands.add_parser("demo", help="run the whole pipeline with the simulator")
+    demo.add_argument("--rate", type=float, default=2.0, help="simulated calls per second")
+    demo.add_argument("--count", type=int, default=0, help="calls to simulate (0: endless)")
+    hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
+    hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = Settings.from_env()
+    command = args.command.replace("-", "_")
+    return int(globals()[f"_{command}"](settings, args) or 0)
+
+
+def _services(settings: Settings, args: argparse.Namespace) -> int:
+    from infra import services
+
+    action = getattr(services, f"{args.action}_{args.service}")
+    result = action(settings)
+    return 0 if result is None or result is True else int(not result)
+
+
+def _setup(settings: Settings, args: argparse.Namespace) -> None:
+    from projections.clickhouse import migrate
+    from streams.topics import ensure_topics
+
+    created = asyncio.run(ensure_topics(settings))
+    applied = migrate(settings.clickhouse)
+    print(f"topics created: {len(created)}; migrations applied: {len(applied)}")
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    import faust
+
+    from streams.app import create_app
+    from streams.topics import ensure_topics
+
+    asyncio.run(ensure_topics(settings))
+    app = create_app(settings)
+    faust.Worker(app, loglevel="DEBUG" if args.verbose else "INFO").execute_from_commandline()
+
+
+def _sink(settings: Settings, args: argparse.Namespace) -> None:
+    from projections.clickhouse import migrate
+    from streams.sink import run_sinks
+    from streams.topics import ensure_topics
+
+    migrate(settings.clickhouse)
+    asyncio.run(ensure_topics(settings))
+    _run_until_signal(lambda stop: run_sinks(settings, stop))
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level="info")
+
+
+def _load_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from cdrflow.demo_data import account_events, tariff_event
+    from streams.publisher import publish
+    from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, ensure_topics
+
+    async def load() -> tuple[int, int]:
+        await ensure_topics(settings)
+        accounts = [(str(e["user_id"]).encode(), orjson.dumps(e)) for e in account_events()]
+        tariff = tariff_event()
+        tariffs = [(str(tariff["tariff_id"]).encode(), orjson.dumps(tariff))]
+        return (await publish(settings, ACCOUNT_EVENTS, accounts),
+                await publish(settings, TARIFF_EVENTS, tariffs))
+
+    accounts, tariffs = asyncio.run(load())
+    print(f"published {accounts} account events and {tariffs} tariff event(s)")
+
+
+def _simulate(settings: Settings, args: argparse.Namespace) -> None:
+    from cdrflow.demo_data import CALLERS
+    from streams.simulator import simulate
+    from streams.topics import ensure_topics
+
+    def progress(sent: int) -> None:
+        print(f"\rsimulated {sent} calls", end="", file=sys.stderr, flush=True)
+
+    async def run() -> int:
+        await ensure_topics(settings)
+        return await simulate(settings, CALLERS, args.count or None, args.rate, args.seed,
+                              on_progress=progress)
+
+    sent = asyncio.run(run())
+    print(f"\nsimulated {sent} calls", file=sys.stderr)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from cdrflow.demo import run_demo
+
+    return run_demo(settings, rate=args.rate, count=args.count or None)
+
+
+def _hash(settings: Settings, args: argparse.Namespace) -> None:
+    from api.hash import mor_hash
+
+    print(mor_hash(args.values, settings.api_secret))
+
+
+def _run_until_signal(start: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    import signal
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await start(stop)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

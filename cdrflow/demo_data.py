@@ -1,0 +1,65 @@
+"""Reference data for the demo and the tests: users, devices and a retail tariff.
+
+Tariff 1 has a rate for every prefix the simulator dials; some have a connection
+fee, a minimal time or a coarse increment so the demo shows each rule at work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rating.reference import ACCOUNT_SCHEMA, TARIFF_SCHEMA
+from streams.simulator import Caller
+
+USERS: list[dict[str, Any]] = [
+    {"user_id": 0, "username": "admin", "first_name": "System", "last_name": "Admin",
+     "role": "admin", "owner_id": 0, "currency": "USD", "tariff_id": 1, "timezone": "UTC"},
+    {"user_id": 2, "username": "john", "first_name": "John", "last_name": "Smith",
+     "role": "user", "owner_id": 0, "currency": "USD", "tariff_id": 1, "timezone": "UTC"},
+    {"user_id": 3, "username": "ann", "first_name": "Ann", "last_name": "Jones",
+     "role": "user", "owner_id": 0, "currency": "USD", "tariff_id": 1, "timezone": "UTC"},
+]
+DEVICES: list[dict[str, Any]] = [
+    {"device_id": 10, "user_id": 2, "device_type": "SIP", "name": "john-desk", "extension": "201"},
+    {"device_id": 11, "user_id": 3, "device_type": "SIP", "name": "ann-desk", "extension": "301"},
+]
+CALLERS = [Caller(2, 10, "37052000201"), Caller(3, 11, "37052000301")]
+
+# prefix, destination, price per minute, connection fee, minimal time, increment
+RATES: list[tuple[str, str, str, str, int, int]] = [
+    ("370", "Lithuania", "0.05", "0", 0, 1),
+    ("3706", "Lithuania MOB", "0.25", "0", 0, 1),
+    ("44", "United Kingdom", "0.04", "0", 0, 1),
+    ("447", "United Kingdom MOB", "0.18", "0.02", 0, 1),
+    ("1", "USA", "0.015", "0", 0, 6),
+    ("49", "Germany", "0.045", "0", 0, 1),
+    ("491", "Germany MOB", "0.22", "0", 30, 1),
+    ("33", "France", "0.05", "0", 0, 60),
+    ("336", "France MOB", "0.2", "0", 0, 60),
+    ("39", "Italy", "0.06", "0", 0, 1),
+    ("34", "Spain", "0.05", "0.01", 0, 1),
+    ("48", "Poland", "0.07", "0", 0, 1),
+    ("351", "Portugal", "0.08", "0", 0, 1),
+    ("61", "Australia", "0.12", "0", 0, 1),
+    ("81", "Japan", "0.15", "0", 0, 30),
+]
+
+
+def tariff_event(tariff_id: int = 1, version: int = 1,
+                 effective_from_ms: int = 0) -> dict[str, Any]:
+    return {
+        "schema": TARIFF_SCHEMA, "type": "tariff_published", "tariff_id": tariff_id,
+        "version": version, "name": "Demo retail", "currency": "USD",
+        "effective_from_ms": effective_from_ms,
+        "rates": [
+            {"prefix": p, "destination": d, "rate": r, "connection_fee": f,
+             "min_time": m, "increment": i}
+            for p, d, r, f, m, i in RATES
+        ],
+    }
+
+
+def account_events() -> list[dict[str, Any]]:
+    users = [{"schema": ACCOUNT_SCHEMA, "type": "user_created", **u} for u in USERS]
+    devices = [{"schema": ACCOUNT_SCHEMA, "type": "device_created", **d} for d in DEVICES]
+    return users + devices

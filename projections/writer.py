@@ -1,0 +1,21 @@
+"""Batch inserts into the projection tables (one INSERT per table per batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from clickhouse_driver import Client
+
+from projections.rows import CDR_COLUMNS, DEVICE_COLUMNS, USER_COLUMNS
+
+TABLES = {"cdrs": CDR_COLUMNS, "users": USER_COLUMNS, "devices": DEVICE_COLUMNS}
+
+
+def insert(client: Client, table: str, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert rows into one of TABLES; returns the number of rows written."""
+    if not rows:
+        return 0
+    columns = ", ".join(TABLES[table])
+    client.execute(f"INSERT INTO {table} ({columns}) VALUES", list(rows))
+    return len(rows)

@@ -1,0 +1,129 @@
+"""Call events: the versioned JSON that switches publish to `call-events`.
+
+`decode` turns raw bytes into a typed event or raises `BadEvent` with a reason
+that goes to the dead-letter topic. docs/events.md shows every type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+import orjson
+
+SCHEMA = "cdrflow.call-event/1"
+MAX_EVENT_BYTES = 64 * 1024
+MAX_TEXT = 256
+MAX_SECONDS = 7 * 24 * 3600
+
+
+class BadEvent(ValueError):
+    """Input that can never become part of a call; its message is the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    call_id: str
+    ts_ms: int
+    user_id: int
+    device_id: int
+    server_id: int
+    src: str
+    dst: str
+    clid: str
+    channel: str
+    uniqueid: str
+    provider_id: int = 0
+    provider_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CallRinging:
+    call_id: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    call_id: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call_id: str
+    ts_ms: int
+    hangup_cause: int
+    billsec: int
+    duration: int
+
+
+CallEvent = CallStarted | CallRinging | CallAnswered | CallEnded
+
+_TYPES: dict[str, type[CallEvent]] = {
+    "call_started": CallStarted,
+    "call_ringing": CallRinging,
+    "call_answered": CallAnswered,
+    "call_ended": CallEnded,
+}
+_NAMES = {cls: name for name, cls in _TYPES.items()}
+
+
+def decode(raw: bytes | None) -> CallEvent:
+    if raw is None:
+        raise BadEvent("empty message")
+    if len(raw) > MAX_EVENT_BYTES:
+        raise BadEvent(f"event larger than {MAX_EVENT_BYTES} bytes")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadEvent(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadEvent("event is not a JSON object")
+    if data.get("schema") != SCHEMA:
+        raise BadEvent(f"unknown schema {_show(data.get('schema'))}, expected {SCHEMA}")
+    kind = data.get("type")
+    cls = _TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise BadEvent(f"unknown event type {_show(kind)}")
+    values = {
+        field.name: _field(data, field.name, str(field.type))
+        for field in fields(cls)
+        if field.name in data or field.default is MISSING
+    }
+    event = cls(**values)
+    if isinstance(event, CallEnded) and event.billsec > event.duration:
+        raise BadEvent("billsec is greater than duration")
+    return event
+
+
+def encode(event: CallEvent) -> bytes:
+    body: dict[str, Any] = {"schema": SCHEMA, "type": _NAMES[type(event)]}
+    for field in fields(event):
+        body[field.name] = getattr(event, field.name)
+    return orjson.dumps(body)
+
+
+def _field(data: dict[str, Any], name: str, kind: str) -> Any:
+    if name not in data:
+        raise BadEvent(f"{data['type']}: field {name} is missing")
+    value = data[name]
+    if kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise BadEvent(f"{data['type']}: field {name} must be a non-negative integer")
+        if name in ("billsec", "duration") and value > MAX_SECONDS:
+            raise BadEvent(f"{data['type']}: field {name} is longer than {MAX_SECONDS} s")
+        if value > 2**63 - 1:
+            raise BadEvent(f"{data['type']}: field {name} is too large")
+        return value
+    if not isinstance(value, str):
+        raise BadEvent(f"{data['type']}: field {name} must be a string")
+    if len(value) > MAX_TEXT:
+        raise BadEvent(f"{data['type']}: field {name} is longer than {MAX_TEXT} characters")
+    if name == "call_id" and not value:
+        raise BadEvent(f"{data['type']}: field call_id is empty")
+    return value
+
+
+def _show(value: Any) -> str:
+    return repr(value)[:60]

@@ -1,0 +1,147 @@
+"""Kafka to ClickHouse: read a batch, write it, and only then commit its offsets.
+
+A plain aiokafka consumer (no Faust stream) per projected topic: `getmany` a batch,
+turn each record into rows (a record that cannot be turned goes to dead-letters),
+insert one block per table, retry the insert with backoff while ClickHouse is away,
+then commit. A crash between insert and commit redelivers the batch, which the
+ReplacingMergeTree tables absorb (see docs/clickhouse.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+from clickhouse_driver import Client
+
+from cdrflow.settings import Settings
+from projections import writer
+from projections.clickhouse import connect
+from projections.rows import cdr_row, device_row, user_row
+from rating.cdr import Cdr
+from rating.reference import Account, Device, parse_reference_event
+from streams.deadletters import dead_letter
+from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS
+
+log = logging.getLogger(__name__)
+
+Rows = Iterable[tuple[str, tuple[Any, ...]]]
+MAX_BACKOFF = 30.0
+
+
+def cdr_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
+    data = orjson.loads(record.value or b"null")
+    if not isinstance(data, dict):
+        raise ValueError("CDR is not a JSON object")
+    yield "cdrs", cdr_row(Cdr.from_dict(data))
+
+
+def account_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
+    data = orjson.loads(record.value or b"null")
+    if not isinstance(data, dict):
+        raise ValueError("account event is not a JSON object")
+    thing = parse_reference_event(data)
+    if isinstance(thing, Account):
+        yield "users", user_row(thing, record.offset)
+    elif isinstance(thing, Device):
+        yield "devices", device_row(thing, record.offset)
+
+
+PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]]] = {
+    "cdrs": (CDRS, cdr_rows),
+    "accounts": (ACCOUNT_EVENTS, account_rows),
+}
+
+
+class Sink:
+    def __init__(self, settings: Settings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        topic, self.to_rows = PROJECTIONS[name]
+        self.topic = settings.topic(topic)
+        self.written = 0
+        self.dead = 0
+        self._client: Client | None = None
+
+    async def run(self, producer: AIOKafkaProducer, stop: asyncio.Event) -> None:
+        settings = self.settings
+        consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"{settings.app_id}-sink-{self.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.sink_batch_size,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(
+                    timeout_ms=int(settings.sink_batch_seconds * 1000),
+                    max_records=settings.sink_batch_size,
+                )
+                if batches:
+                    await self._handle(batches, producer)
+                    await self._commit(consumer, batches)
+        finally:
+            await consumer.stop()
+
+    async def _handle(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+                      producer: AIOKafkaProducer) -> None:
+        tables: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        for records in batches.values():
+            for record in records:
+                try:
+                    for table, row in self.to_rows(record):
+                        tables[table].append(row)
+                except (ValueError, OverflowError) as exc:
+                    key, value = dead_letter(str(exc), record.topic, record.partition,
+                                             record.offset, record.key, record.value)
+                    await producer.send_and_wait(self.settings.topic(DEAD_LETTERS), value, key)
+                    self.dead += 1
+        for table, rows in tables.items():
+            await self._insert(table, rows)
+
+    async def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+        delay = 0.5
+        while True:
+            try:
+                self.written += await asyncio.to_thread(self._write, table, rows)
+                return
+            except Exception as exc:  # ClickHouse away or refusing: retry, commit nothing
+                log.warning("sink %s: insert of %d rows into %s failed (%s); retry in %.1f s",
+                            self.name, len(rows), table, exc, delay)
+                self._client = None
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+    def _write(self, table: str, rows: list[tuple[Any, ...]]) -> int:
+        if self._client is None:
+            self._client = connect(self.settings.clickhouse)
+        return writer.insert(self._client, table, rows)
+
+    async def _commit(self, consumer: AIOKafkaConsumer,
+                      batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError as exc:  # partitions moved: the new owner rewrites them
+            log.warning("sink %s: commit failed after a rebalance: %s", self.name, exc)
+
+
+async def run_sinks(settings: Settings, stop: asyncio.Event,
+                    names: Iterable[str] = tuple(PROJECTIONS)) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        await asyncio.gather(*(Sink(settings, name).run(producer, stop) for name in names))
+    finally:
+        await producer.stop()

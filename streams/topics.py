@@ -1,0 +1,41 @@
+"""Topic names and their creation (partitions and retention are settings)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from cdrflow.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CALL_EVENTS = "call-events"
+ACCOUNT_EVENTS = "account-events"
+TARIFF_EVENTS = "tariff-events"
+CDRS = "cdrs"
+DEAD_LETTERS = "dead-letters"
+ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS)
+
+
+async def ensure_topics(settings: Settings) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic(name) for name in ALL]
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            try:
+                await admin.create_topics([
+                    NewTopic(name, num_partitions=settings.partitions, replication_factor=1)
+                    for name in missing
+                ])
+            except TopicAlreadyExistsError:
+                pass  # another process created them first
+            log.info("kafka: created topics %s", ", ".join(missing))
+        return missing
+    finally:
+        await admin.close()
