@@ -1,0 +1,97 @@
+"""The `<page>` that user_calls_get answers, laid out byte for byte as MOR's example."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from api.xml import DECLARATION, escape, moment, money, seconds
+from projections.queries import Call, User
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """The filters echoed in `<calls_stat>`, as the client gave them (or `all`)."""
+
+    user: str
+    device: str = "all"
+    status: str = "all"
+    provider: str = "all"
+    hgc: str = "all"
+    did: str = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class CallsPage:
+    caller: User
+    currency: str
+    period_start: str
+    period_end: str
+    shown: Shown
+    calls: Sequence[Call]
+    zone: tzinfo
+    users: Mapping[int, User]  # call users and resellers by id
+
+
+def render_calls_page(page: CallsPage) -> str:
+    shown = page.shown
+    head = (
+        f"{DECLARATION}"
+        "<page>\n"
+        " <pagename>Calls</pagename>\n"
+        " <language>en</language>\n"
+        " <error_msg></error_msg>\n"
+        f" <userid>{page.caller.user_id}</userid>\n"
+        f" <username>{escape(page.caller.username)}</username>\n"
+        f" <total_calls>{len(page.calls)}</total_calls>\n"
+        f" <currency>{escape(page.currency)}</currency>\n"
+        " <calls_stat>\n"
+        "   <period>\n"
+        f"     <period_start>{escape(page.period_start)}</period_start>\n"
+        f"     <period_end>{escape(page.period_end)}</period_end>\n"
+        "   </period>\n"
+        f"   <show_user>{escape(shown.user)}</show_user>\n"
+        f"   <show_device>{escape(shown.device)}</show_device>\n"
+        f"   <show_status>{escape(shown.status)}</show_status>\n"
+        f"   <show_provider>{escape(shown.provider)}</show_provider>\n"
+        f"   <show_hgc>{escape(shown.hgc)}</show_hgc>\n"
+        f"   <show_did>{escape(shown.did)}</show_did>\n"
+    )
+    tail = " </calls_stat>\n</page>\n"
+    if not page.calls:
+        return f"{head}   <calls></calls>\n{tail}"
+    rows = "".join(render_call(call, page.zone, page.users) for call in page.calls)
+    return f"{head}   <calls>\n{rows}   </calls>\n{tail}"
+
+
+def render_call(call: Call, zone: tzinfo, users: Mapping[int, User]) -> str:
+    user = users.get(call.user_id)
+    reseller = users.get(call.reseller_id) if call.reseller_id else None
+    return (
+        "     <call>\n"
+        f"       <calldate2>{moment(call.calldate, zone)}</calldate2>\n"
+        f"       <clid>{escape(call.clid)}</clid>\n"
+        f"       <destination>{escape(call.destination)}</destination>\n"
+        f"       <did>{escape(call.did)}</did>\n"
+        f"       <did_inc_price>{money(call.did_inc_price)}</did_inc_price>\n"
+        f"       <did_price>{money(call.did_price)}</did_price>\n"
+        f"       <did_prov_price>{money(call.did_prov_price)}</did_prov_price>\n"
+        f"       <dispod>{escape(call.disposition)}({call.hangup_cause})</dispod>\n"
+        f"       <dst>{escape(call.dst)}</dst>\n"
+        f"       <nice_billsec>{seconds(call.billsec)}</nice_billsec>\n"
+        f"       <nice_reseller>{escape(reseller.nice_name if reseller else '')}</nice_reseller>\n"
+        f"       <prefix>{escape(call.prefix)}</prefix>\n"
+        f"       <profit>{money(call.profit)}</profit>\n"
+        f"       <provider_name>{escape(call.provider_name)}</provider_name>\n"
+        f"       <provider_price>{money(call.provider_price)}</provider_price>\n"
+        f"       <provider_rate>{money(call.provider_rate)}</provider_rate>\n"
+        f"       <reseller_price>{money(call.reseller_price)}</reseller_price>\n"
+        f"       <reseller_rate>{money(call.reseller_rate)}</reseller_rate>\n"
+        f"       <server_id>{call.server_id}</server_id>\n"
+        f"       <src>{escape(call.src)}</src>\n"
+        f"       <user>{escape(user.nice_name if user else '')}</user>\n"
+        f"       <user_price>{money(call.user_price)}</user_price>\n"
+        f"       <user_rate>{money(call.user_rate)}</user_rate>\n"
+        "     </call>\n"
+    )

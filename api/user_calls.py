@@ -1,0 +1,219 @@
+"""user_calls_get (alias user_calls): one user's calls in a period, as MOR lists them.
+
+Checks run in MOR's order: the caller `u`, the hash, the shown user `s_user`
+(existence and visibility), then cdrflow's validation of the other parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from functools import lru_cache
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.calls_page import CallsPage, Shown, render_calls_page
+from api.errors import ApiError, ErrorKind, xml_response
+from api.hash import expected_hashes, hash_matches
+from api.params import Params, read_params
+from api.xml import moment
+from cdrflow.settings import Settings
+from projections.queries import ORDER_COLUMNS, Call, CallFilter, User
+
+HASHED = (
+    "s_user", "period_start", "period_end", "s_call_type", "s_device", "s_provider", "s_hgc",
+    "s_destination", "s_did", "order_by", "order_desc", "only_did",
+)  # fmt: skip
+
+CALL_TYPES = {
+    "all": None,
+    "answered": "ANSWERED",
+    "no answer": "NO ANSWER",
+    "failed": "FAILED",
+    "busy": "BUSY",
+}
+UINT64_MAX = 2**64 - 1
+# Latest accepted timestamp: 9999-12-30, so any time zone can still show it.
+MAX_TIMESTAMP = 253_402_128_000
+_DIGITS = re.compile(r"[0-9]+")
+
+T = TypeVar("T")
+
+
+class Reader(Protocol):
+    """What user_calls_get reads; projections.queries.ClickHouseReader in production."""
+
+    def user_by_username(self, username: str) -> User | None: ...
+    def user_by_id(self, user_id: int) -> User | None: ...
+    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]: ...
+    def calls(self, where: CallFilter) -> list[Call]: ...
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    clock: Callable[[], datetime]
+    reader: Reader | None = None
+
+
+async def user_calls_get(request: Request, context: ApiContext) -> Response:
+    settings = context.settings
+    params = await read_params(request, allow_get=settings.allow_get_api)
+    reader = context.reader
+    if reader is None:
+        raise RuntimeError("the API has no reader (lifespan not run?)")
+
+    username = params.get("u")
+    caller = await _blocking(reader.user_by_username, username) if username else None
+    if caller is None:
+        raise ApiError(ErrorKind.ACCESS_DENIED)
+    if not settings.disable_hash_check:
+        candidates = expected_hashes(params.values, params.order, HASHED, settings.api_secret)
+        if not hash_matches(params.values.get("hash"), candidates):
+            raise ApiError(ErrorKind.INCORRECT_HASH)
+
+    target = await _shown_user(reader, caller, params.get("s_user"))
+    zone = user_zone(target.timezone)
+    where, shown = call_filter(params, target, context.clock())
+    calls = await _blocking(reader.calls, where)
+    users = {target.user_id: target}
+    missing = {c.reseller_id for c in calls if c.reseller_id} | {c.user_id for c in calls}
+    missing -= users.keys()
+    if missing:
+        users.update(await _blocking(reader.users_by_ids, missing))
+    page = CallsPage(
+        caller=caller,
+        currency=target.currency,
+        period_start=moment(datetime.fromtimestamp(where.start, UTC), zone),
+        period_end=moment(datetime.fromtimestamp(where.end, UTC), zone),
+        shown=shown,
+        calls=calls,
+        zone=zone,
+        users=users,
+    )
+    return xml_response(render_calls_page(page))
+
+
+async def _shown_user(reader: Reader, caller: User, s_user: str | None) -> User:
+    """The user whose calls are listed, if the caller may see them."""
+    if caller.role not in ("admin", "reseller", "user"):
+        raise ApiError(ErrorKind.ACCESS_DENIED)  # accountants: not supported yet
+    user_id = _uint(s_user)
+    target = await _blocking(reader.user_by_id, user_id) if user_id is not None else None
+    if target is None or not can_see(caller, target):
+        raise ApiError(ErrorKind.USER_NOT_FOUND)
+    return target
+
+
+def can_see(caller: User, target: User) -> bool:
+    if caller.role == "admin":
+        return True
+    if caller.role == "reseller":
+        return target.user_id == caller.user_id or target.owner_id == caller.user_id
+    if caller.role == "user":
+        return target.user_id == caller.user_id
+    return False
+
+
+def call_filter(params: Params, target: User, now: datetime) -> tuple[CallFilter, Shown]:
+    """Validate the listing parameters (in documented order) and apply the defaults."""
+    zone = user_zone(target.timezone)
+    today = now.astimezone(zone).date()
+    start = _timestamp(params, "period_start", datetime.combine(today, time.min, zone))
+    end = _timestamp(params, "period_end", datetime.combine(today, time(23, 59, 59), zone))
+
+    call_type = params.get("s_call_type")
+    if call_type is not None and call_type.lower() not in CALL_TYPES:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, "s_call_type")
+    device = _id_or_all(params, "s_device")
+    provider = _id_or_all(params, "s_provider")
+    hgc = _id_or_all(params, "s_hgc")
+    destination = params.get("s_destination")
+    did = params.get("s_did")
+    if did is not None and did.lower() != "all" and not _DIGITS.fullmatch(did):
+        raise ApiError(ErrorKind.INVALID_PARAMETER, "s_did")
+    order_by = params.get("order_by") or "time"
+    if order_by not in ORDER_COLUMNS:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, "order_by")
+    order_desc = _flag(params, "order_desc")
+    only_did = _flag(params, "only_did")
+
+    where = CallFilter(
+        user_id=target.user_id,
+        start=start,
+        end=end,
+        disposition=CALL_TYPES[call_type.lower()] if call_type else None,
+        device_id=device,
+        provider_id=provider,
+        hangup_cause=hgc,
+        dst_prefix=destination,
+        did=did if did is not None and did.lower() != "all" else None,
+        only_did=only_did,
+        order_by=order_by,
+        order_desc=order_desc,
+    )
+    shown = Shown(
+        user=params.get("s_user") or "",
+        device=params.get("s_device") or "all",
+        status=call_type or "all",
+        provider=params.get("s_provider") or "all",
+        hgc=params.get("s_hgc") or "all",
+        did=did or "all",
+    )
+    return where, shown
+
+
+@lru_cache(maxsize=512)
+def user_zone(name: str) -> ZoneInfo:
+    """The user's IANA time zone; UTC when empty or unknown."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, KeyError, OSError):
+            pass
+    return ZoneInfo("UTC")
+
+
+def _timestamp(params: Params, name: str, default: datetime) -> int:
+    value = params.get(name)
+    if value is None:
+        return int(default.timestamp())
+    seconds = _uint(value)
+    if seconds is None or seconds > MAX_TIMESTAMP:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
+    return seconds
+
+
+def _id_or_all(params: Params, name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value.lower() == "all":
+        return None
+    number = _uint(value)
+    if number is None:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
+    return number
+
+
+def _flag(params: Params, name: str) -> bool:
+    value = params.get(name) or "0"
+    if value not in ("0", "1"):
+        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
+    return value == "1"
+
+
+def _uint(value: str | None) -> int | None:
+    """A non-negative integer of ASCII digits that fits UInt64, else None."""
+    if value is None or not _DIGITS.fullmatch(value) or len(value.lstrip("0")) > 20:
+        return None
+    number = int(value)
+    return number if number <= UINT64_MAX else None
+
+
+async def _blocking(func: Callable[..., T], *args: object) -> T:
+    return await run_in_threadpool(func, *args)

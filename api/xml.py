@@ -1,0 +1,79 @@
+"""Text helpers for MOR XML: the one escaping function and the value formats.
+
+Pages are rendered with f-string templates; every piece of text that reaches a
+template goes through `escape` (or is produced by `money`, `number` or `moment`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+
+DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+# XML 1.0 forbids C0 controls other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF.
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_SPECIAL = re.compile('[&<>"]')
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def escape(value: object) -> str:
+    """Text safe inside an element or a double-quoted attribute.
+
+    Escapes & < > " and drops characters XML 1.0 cannot carry. Bytes (which
+    clickhouse-driver returns for strings that are not valid UTF-8) are decoded
+    with replacement characters.
+    """
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "replace")
+    else:
+        text = value if isinstance(value, str) else str(value)
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if _SPECIAL.search(text):
+        text = _SPECIAL.sub(lambda match: _ENTITIES[match.group()], text)
+    return text
+
+
+def element(name: str, value: object) -> str:
+    """`<name>value</name>` with the value escaped; an empty value gives `<name></name>`."""
+    return f"<{name}>{escape(value)}</{name}>"
+
+
+def error_document(message: str) -> str:
+    """The MOR error envelope."""
+    return f"{DECLARATION}{element('error', message)}\n"
+
+
+def money(value: Decimal) -> str:
+    """A price, rate or profit as MOR shows it: the exact value, at least one decimal.
+
+    Trailing zeros go, exponents never appear: Decimal("2.000000") -> "2.0",
+    Decimal("0.083333") -> "0.083333", Decimal("1E+2") -> "100.0".
+    """
+    if not value.is_finite():
+        raise ValueError(f"money must be finite, got {value!r}")
+    if value.is_zero():
+        return "0.0"
+    text = format(value, "f")
+    if "." not in text:
+        return f"{text}.0"
+    text = text.rstrip("0")
+    return f"{text}0" if text.endswith(".") else text
+
+
+def seconds(value: int) -> str:
+    """A whole number of seconds with one decimal, as `nice_billsec` shows it: 20 -> "20.0"."""
+    return f"{int(value)}.0"
+
+
+def moment(when: datetime, zone: tzinfo) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in the given time zone (naive datetimes are taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    local = when.astimezone(zone)
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
