@@ -18,9 +18,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    services = commands.add_parser("services", help="start/stop/status of local Kafka and ClickHouse")
-    services.add_argument("action", choices=["start", "stop", "status"])
-    services.add_argument("service", nargs="?", default="all", choices=["all", "kafka", "clickhouse"])
+    services = commands.add_parser(
+        "services", help="start/stop/restart/status of the local Kafka and ClickHouse")
+    services.add_argument("args", nargs=argparse.REMAINDER,
+                          help="as for `python -m infra`, e.g. `start` or `status kafka`")
     commands.add_parser("setup", help="create topics and apply ClickHouse migrations")
     commands.add_parser("worker", help="run the Faust worker (assemble and rate calls)")
     commands.add_parser("sink", help="run the ClickHouse sink (CDRs and account projections)")
@@ -47,11 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _services(settings: Settings, args: argparse.Namespace) -> int:
-    from infra import services
+    from infra.__main__ import main as infra_main
 
-    action = getattr(services, f"{args.action}_{args.service}")
-    result = action(settings)
-    return 0 if result is None or result is True else int(not result)
+    return infra_main(args.args)
 
 
 def _setup(settings: Settings, args: argparse.Namespace) -> None:

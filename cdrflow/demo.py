@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import shlex
 import signal
 import subprocess
@@ -20,6 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from api.hash import mor_hash
 from cdrflow.demo_data import CALLERS
 from cdrflow.settings import Settings
 
@@ -28,7 +28,7 @@ CHILDREN = ("worker", "sink", "api")
 
 
 def curl_command(settings: Settings, s_user: str = DEMO_USER) -> str:
-    digest = hashlib.sha1((s_user + settings.api_secret).encode()).hexdigest()  # noqa: S324
+    digest = mor_hash([s_user], settings.api_secret)
     url = f"http://{settings.api_host}:{settings.api_port}/billing/api/user_calls_get"
     return f"curl -s -X POST {shlex.quote(url)} -d u=admin -d s_user={s_user} -d hash={digest}"
 
@@ -85,11 +85,11 @@ async def _simulate_and_report(settings: Settings, rate: float, count: int | Non
 
 
 def _calls_visible(settings: Settings) -> bool:
-    digest = hashlib.sha1((DEMO_USER + settings.api_secret).encode()).hexdigest()  # noqa: S324
+    digest = mor_hash([DEMO_USER], settings.api_secret)
     body = urllib.parse.urlencode({"u": "admin", "s_user": DEMO_USER, "hash": digest}).encode()
     url = f"http://{settings.api_host}:{settings.api_port}/billing/api/user_calls_get"
     try:
-        with urllib.request.urlopen(url, data=body, timeout=2) as answer:  # noqa: S310
+        with urllib.request.urlopen(url, data=body, timeout=2) as answer:
             text = answer.read().decode()
     except OSError:
         return False

@@ -49,7 +49,7 @@ class Settings:
     topic_prefix: str = ""
     partitions: int = 4
     app_id: str = "cdrflow"
-    api_secret: str = "change-me"
+    api_secret: str = "change-me"  # noqa: S105 - the demo's; the API warns while it is in use
     disable_hash_check: bool = False
     allow_get_api: bool = False
     api_host: str = "127.0.0.1"
@@ -85,6 +85,25 @@ class Settings:
             cache_dir=Path(env.get("CDRFLOW_CACHE_DIR", str(base.cache_dir))),
             in_ci=_flag(env.get("CI", "")),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that make `from_env` return these settings."""
+        return {
+            "KAFKA_BOOTSTRAP": self.kafka_bootstrap,
+            "CLICKHOUSE_URL": self.clickhouse.url,
+            "CDRFLOW_TOPIC_PREFIX": self.topic_prefix,
+            "CDRFLOW_PARTITIONS": str(self.partitions),
+            "CDRFLOW_APP_ID": self.app_id,
+            "CDRFLOW_API_SECRET": self.api_secret,
+            "CDRFLOW_DISABLE_HASH_CHECK": "1" if self.disable_hash_check else "",
+            "CDRFLOW_ALLOW_GET_API": "1" if self.allow_get_api else "",
+            "CDRFLOW_API_HOST": self.api_host,
+            "CDRFLOW_API_PORT": str(self.api_port),
+            "CDRFLOW_SINK_BATCH_SIZE": str(self.sink_batch_size),
+            "CDRFLOW_SINK_BATCH_SECONDS": str(self.sink_batch_seconds),
+            "CDRFLOW_DATA_DIR": str(self.data_dir),
+            "CDRFLOW_CACHE_DIR": str(self.cache_dir),
+        }
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name for one of the names in `streams.topics`."""

@@ -57,15 +57,15 @@ def create_app(settings: Settings) -> faust.App:
                              key_serializer="raw", value_serializer="raw")
     live_calls = app.Table(
         "live-calls", default=None, partitions=settings.partitions,
-        key_type=str, value_type=dict, key_serializer="raw", value_serializer="json",
+        schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     feed = ReferenceFeed(settings)
 
-    @app.task
+    @app.task  # type: ignore[untyped-decorator]
     async def follow_reference_data() -> None:
         await feed.run()
 
-    async def reject(reason: str, event: EventT[Any, Any], **extra: Any) -> None:
+    async def reject(reason: str, event: EventT[bytes], **extra: Any) -> None:
         message = event.message
         key, value = dead_letter(reason, message.topic, message.partition, message.offset,
                                  message.key, message.value, **extra)

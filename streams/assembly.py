@@ -14,6 +14,9 @@ from rating.call import Call
 from streams.events import CallAnswered, CallEnded, CallEvent, CallRinging, CallStarted
 
 State = dict[str, Any]
+ENDED_WITHOUT_START = (
+    "call_ended without call_started (start missing, or a repeat after the call ended)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,7 @@ def apply(state: State | None, event: CallEvent) -> Step:
     assert isinstance(event, CallEnded)
     started = state.get("started")
     if started is None:
-        return Step(
-            None, problem="call_ended without call_started (start missing, or a repeat after the call ended)")
+        return Step(None, problem=ENDED_WITHOUT_START)
     return Step(None, call=Call(
         call_id=event.call_id,
         start_ms=started["ts_ms"],

@@ -31,6 +31,18 @@ class ReferenceFeed:
         self._progress = asyncio.Condition()
 
     async def run(self) -> None:
+        """Follow the topics until cancelled; a failure restarts the reading (events
+        are upserts, so reading them again changes nothing)."""
+        while True:
+            try:
+                await self._run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reference feed failed; reading again in 1 s")
+                await asyncio.sleep(1)
+
+    async def _run_once(self) -> None:
         topics = [self.settings.topic(ACCOUNT_EVENTS), self.settings.topic(TARIFF_EVENTS)]
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap,
@@ -40,6 +52,7 @@ class ReferenceFeed:
         await consumer.start()
         self._consumer = consumer
         try:
+            await consumer.topics()  # loads the metadata partitions_for_topic reads
             partitions = [
                 TopicPartition(topic, p)
                 for topic in topics

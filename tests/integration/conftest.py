@@ -1,0 +1,65 @@
+"""Fixtures over the real services: isolated topics and databases, running processes.
+
+Each test module gets its own topic prefix, consumer groups and ClickHouse database,
+so tests never see each other's data and can run against a shared broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import orjson
+import pytest
+
+from cdrflow.demo_data import account_events, tariff_event
+from cdrflow.settings import ClickHouseEndpoint, Settings
+from projections.clickhouse import connect, migrate
+from streams.publisher import publish
+from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, ensure_topics
+from tests.integration.support import Processes
+
+SECRET = "456789"
+
+
+@pytest.fixture(scope="module")
+def settings(kafka_bootstrap: str, clickhouse_endpoint: ClickHouseEndpoint,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(
+        kafka_bootstrap=kafka_bootstrap,
+        clickhouse=replace(clickhouse_endpoint, database=f"cdrflow_test_{run}"),
+        topic_prefix=f"t{run}-",
+        partitions=2,
+        app_id=f"cdrflow-test-{run}",
+        api_secret=SECRET,
+        sink_batch_seconds=0.2,
+        data_dir=tmp_path_factory.mktemp(f"data-{run}"),
+    )
+    asyncio.run(ensure_topics(settings))
+    migrate(settings.clickhouse)
+    yield settings
+    connect(settings.clickhouse, database="default").execute(
+        f"DROP DATABASE IF EXISTS `{settings.clickhouse.database}`"
+    )
+
+
+@pytest.fixture(scope="module")
+def reference_data(settings: Settings) -> None:
+    """The demo users, devices and tariff, published as events."""
+    accounts = [(str(e["user_id"]).encode(), orjson.dumps(e)) for e in account_events()]
+    tariffs = [(b"1", orjson.dumps(tariff_event()))]
+    asyncio.run(publish(settings, ACCOUNT_EVENTS, accounts))
+    asyncio.run(publish(settings, TARIFF_EVENTS, tariffs))
+
+
+@pytest.fixture(scope="module")
+def pipeline(settings: Settings, reference_data: None) -> Iterator[Processes]:
+    """The worker and the sink, running against this module's topics and database."""
+    processes = Processes(settings, settings.data_dir)
+    processes.start("worker")
+    processes.start("sink")
+    yield processes
+    processes.stop_all()

@@ -1,0 +1,105 @@
+"""Helpers for tests over the real services: child processes, waiting, reading topics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from cdrflow.settings import Settings
+
+
+class Processes:
+    """cdrflow commands running as child processes, with their logs kept for failures."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings
+        self.log_dir = log_dir
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, command: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{command}.log").open("ab")
+        env = {**os.environ, **self.settings.to_env()}
+        child = subprocess.Popen([sys.executable, "-m", "cdrflow.cli", command], env=env,
+                                 stdout=log, stderr=subprocess.STDOUT)
+        self.running[command] = child
+        return child
+
+    def check_alive(self) -> None:
+        for command, child in self.running.items():
+            if child.poll() is not None:
+                raise AssertionError(f"{command} exited with {child.returncode}:\n"
+                                     + self.log(command)[-3000:])
+
+    def log(self, command: str) -> str:
+        return (self.log_dir / f"{command}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for child in self.running.values():
+            child.terminate()
+        for child in self.running.values():
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str,
+             processes: Processes | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if processes:
+            processes.check_alive()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.2)
+
+
+async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes | None]]:
+    """Every record of a topic, from the beginning to its current end."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()
+        name = settings.topic(topic)
+        partitions = [TopicPartition(name, p)
+                      for p in sorted(consumer.partitions_for_topic(name) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[tuple[bytes | None, bytes | None]] = []
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                records += [(r.key, r.value) for r in batch.get(tp, [])]
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def group_lag(settings: Settings, group: str, topic: str) -> int:
+    """Messages of `topic` that consumer group `group` has not committed yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        name = settings.topic(topic)
+        await consumer.topics()
+        partitions = [TopicPartition(name, p)
+                      for p in sorted(consumer.partitions_for_topic(name) or ())]
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        return sum(ends[tp] - (committed[tp].offset if tp in committed and
+                               committed[tp].offset >= 0 else 0) for tp in partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -1,0 +1,216 @@
+"""From switch events to MOR XML, through the real Kafka and ClickHouse.
+
+Five calls of user 2 (John) and one of user 3 go through the worker and the sink;
+`user_calls_get` must then answer with exact prices, dispositions and totals, and
+answer the same after the events and the CDRs are delivered a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from cdrflow.settings import Settings
+from projections.clickhouse import connect
+from streams.events import CallAnswered, CallEnded, CallEvent, CallRinging, CallStarted, encode
+from streams.publisher import publish
+from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS
+from tests.integration.support import Processes, group_lag, read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+T0 = 1_795_168_800_000  # 2026-11-20 10:00:00 UTC
+DAY = {"period_start": "1795132800", "period_end": "1795219199"}  # 2026-11-20, whole day
+JOHN, ANN = (2, 10, "37052000201"), (3, 11, "37052000301")
+
+
+def call(call_id: str, who: tuple[int, int, str], dst: str, start: int, *, ring: bool,
+         answer_after: int | None, end_after: int, cause: int, billsec: int,
+         provider: tuple[int, str] = (0, "")) -> list[CallEvent]:
+    user, device, number = who
+    events: list[CallEvent] = [CallStarted(
+        call_id, start, user, device, 1, number, dst, number, f"SIP/{number}-{call_id}",
+        f"{start / 1000:.6f}", *provider)]
+    if ring:
+        events.append(CallRinging(call_id, start + 300))
+    if answer_after is not None:
+        events.append(CallAnswered(call_id, start + answer_after))
+    events.append(CallEnded(call_id, start + end_after, cause, billsec, end_after // 1000))
+    return events
+
+
+CALLS = [
+    # 3706 Lithuania MOB, 0.25/min: 20 s -> 0.25 x 20/60 = 0.083333
+    call("call-answered", JOHN, "37061234567", T0, ring=True, answer_after=5_000,
+         end_after=25_400, cause=16, billsec=20, provider=(5, "Carrier A")),
+    # busy, no answer and failed calls cost nothing
+    call("call-busy", JOHN, "447700900123", T0 + 300_000, ring=True, answer_after=None,
+         end_after=4_000, cause=17, billsec=0),
+    call("call-no-answer", JOHN, "12125551234", T0 + 600_000, ring=True, answer_after=None,
+         end_after=30_000, cause=19, billsec=0),
+    call("call-failed", JOHN, "4930123456", T0 + 900_000, ring=False, answer_after=None,
+         end_after=1_000, cause=34, billsec=0),
+    # 491 Germany MOB, 0.22/min, minimal time 30 s: 10 s bills 30 s -> 0.11
+    call("call-min-time", JOHN, "4915112345678", T0 + 1_200_000, ring=True,
+         answer_after=3_000, end_after=13_500, cause=16, billsec=10),
+    # Ann's call must not appear in John's list
+    call("call-ann", ANN, "33612345678", T0 + 60_000, ring=True, answer_after=2_000,
+         end_after=62_000, cause=16, billsec=60),
+]
+GARBAGE = b'{"schema": "cdrflow.call-event/1", "type": "call_started", "call_id": 42'
+
+
+def call_xml(calldate: str, destination: str, dispod: str, dst: str, billsec: str,
+             prefix: str, profit: str, provider: str, rate: str) -> str:
+    return f"""     <call>
+       <calldate2>{calldate}</calldate2>
+       <clid>37052000201</clid>
+       <destination>{destination}</destination>
+       <did></did>
+       <did_inc_price>0.0</did_inc_price>
+       <did_price>0.0</did_price>
+       <did_prov_price>0.0</did_prov_price>
+       <dispod>{dispod}</dispod>
+       <dst>{dst}</dst>
+       <nice_billsec>{billsec}</nice_billsec>
+       <nice_reseller></nice_reseller>
+       <prefix>{prefix}</prefix>
+       <profit>{profit}</profit>
+       <provider_name>{provider}</provider_name>
+       <provider_price>0.0</provider_price>
+       <provider_rate>0.0</provider_rate>
+       <reseller_price>0.0</reseller_price>
+       <reseller_rate>0.0</reseller_rate>
+       <server_id>1</server_id>
+       <src>37052000201</src>
+       <user>John Smith</user>
+       <user_price>{profit}</user_price>
+       <user_rate>{rate}</user_rate>
+     </call>
+"""
+
+
+EXPECTED = f"""<?xml version="1.0" encoding="UTF-8"?>
+<page>
+ <pagename>Calls</pagename>
+ <language>en</language>
+ <error_msg></error_msg>
+ <userid>0</userid>
+ <username>admin</username>
+ <total_calls>5</total_calls>
+ <currency>USD</currency>
+ <calls_stat>
+   <period>
+     <period_start>2026-11-20 00:00:00</period_start>
+     <period_end>2026-11-20 23:59:59</period_end>
+   </period>
+   <show_user>2</show_user>
+   <show_device>all</show_device>
+   <show_status>all</show_status>
+   <show_provider>all</show_provider>
+   <show_hgc>all</show_hgc>
+   <show_did>all</show_did>
+   <calls>
+{call_xml("2026-11-20 10:00:00", "Lithuania MOB", "ANSWERED(16)", "37061234567", "20.0",
+          "3706", "0.083333", "Carrier A", "0.25")}\
+{call_xml("2026-11-20 10:05:00", "United Kingdom MOB", "BUSY(17)", "447700900123", "0.0",
+          "447", "0.0", "", "0.18")}\
+{call_xml("2026-11-20 10:10:00", "USA", "NO ANSWER(19)", "12125551234", "0.0",
+          "1", "0.0", "", "0.015")}\
+{call_xml("2026-11-20 10:15:00", "Germany", "FAILED(34)", "4930123456", "0.0",
+          "49", "0.0", "", "0.045")}\
+{call_xml("2026-11-20 10:20:00", "Germany MOB", "ANSWERED(16)", "4915112345678", "10.0",
+          "491", "0.11", "", "0.22")}\
+   </calls>
+ </calls_stat>
+</page>
+"""
+
+
+def mor_hash(*values: str) -> str:
+    return hashlib.sha1(("".join(values) + "456789").encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def john_calls(client: TestClient) -> str:
+    answer = client.post("/billing/api/user_calls_get", data={
+        "u": "admin", "s_user": "2", **DAY, "hash": mor_hash("2", *DAY.values())})
+    assert answer.status_code == 200
+    return answer.text
+
+
+def cdr_count(settings: Settings) -> int:
+    return connect(settings.clickhouse).execute("SELECT count() FROM cdrs FINAL")[0][0]
+
+
+def publish_calls(settings: Settings, *extra: tuple[bytes, bytes]) -> None:
+    records = [(e.call_id.encode(), encode(e)) for events in CALLS for e in events]
+    asyncio.run(publish(settings, CALL_EVENTS, [*extra, *records]))
+
+
+@pytest.fixture(scope="module")
+def delivered(settings: Settings, pipeline: Processes) -> Processes:
+    publish_calls(settings, (b"garbage", GARBAGE))
+    wait_for(lambda: cdr_count(settings) == len(CALLS), 120, "6 CDRs in ClickHouse", pipeline)
+    return pipeline
+
+
+def test_user_calls_get_lists_rated_calls_exactly(client: TestClient, delivered: Processes) -> None:
+    assert john_calls(client) == EXPECTED
+
+
+def test_a_malformed_event_lands_in_dead_letters_with_its_reason(
+        settings: Settings, delivered: Processes) -> None:
+    letters = [orjson.loads(value) for _, value in asyncio.run(read_topic(settings, DEAD_LETTERS))]
+    assert [(d["reason"], d["value"], d["key"]) for d in letters] == [
+        ("not JSON: unexpected end of data: line 1 column 75 (char 74)",
+         GARBAGE.decode(), "garbage")]
+    assert letters[0]["topic"] == settings.topic(CALL_EVENTS)
+
+
+def test_errors_are_mor_error_documents(client: TestClient, delivered: Processes) -> None:
+    def error(data: dict[str, str]) -> str:
+        answer = client.post("/billing/api/user_calls_get", data=data)
+        assert answer.status_code == 200
+        return answer.text
+
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    assert error({"s_user": "2", "hash": mor_hash("2")}) == head + "<error>Access Denied</error>\n"
+    assert error({"u": "nobody", "s_user": "2", "hash": mor_hash("2")}) == (
+        head + "<error>Access Denied</error>\n")
+    assert error({"u": "admin", "s_user": "2", "hash": "0" * 40}) == (
+        head + "<error>Incorrect hash</error>\n")
+    assert error({"u": "admin", "s_user": "77", "hash": mor_hash("77")}) == (
+        head + "<error>User was not found</error>\n")
+    # a user sees only his own calls
+    assert error({"u": "ann", "s_user": "2", "hash": mor_hash("2")}) == (
+        head + "<error>User was not found</error>\n")
+
+
+def test_everything_delivered_twice_changes_no_answer(
+        settings: Settings, client: TestClient, delivered: Processes) -> None:
+    first_cdrs = asyncio.run(read_topic(settings, CDRS))
+    assert len(first_cdrs) == len(CALLS)
+    publish_calls(settings)  # every call event again: the worker rates every call again
+    asyncio.run(publish(settings, CDRS, [(k or b"", v or b"") for k, v in first_cdrs]))
+
+    def all_consumed() -> bool:
+        worker_lag = asyncio.run(group_lag(settings, settings.app_id, CALL_EVENTS))
+        sink_lag = asyncio.run(group_lag(settings, f"{settings.app_id}-sink-cdrs", CDRS))
+        return worker_lag == 0 and sink_lag == 0 and (
+            len(asyncio.run(read_topic(settings, CDRS))) == 3 * len(CALLS))
+
+    wait_for(all_consumed, 120, "the worker and the sink to consume everything", delivered)
+    assert cdr_count(settings) == len(CALLS)
+    assert john_calls(client) == EXPECTED
