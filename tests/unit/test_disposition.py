@@ -1,7 +1,7 @@
 import pytest
 
 from rating.call import Call
-from rating.disposition import disposition, dispod
+from rating.disposition import dispod, disposition
 
 
 def call(cause: int, answered: bool = False, billsec: int = 0, ringing: bool = True) -> Call:

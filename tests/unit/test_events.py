@@ -4,7 +4,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from streams.events import (
-    SCHEMA, BadEvent, CallAnswered, CallEnded, CallRinging, CallStarted, decode, encode,
+    SCHEMA,
+    BadEvent,
+    CallAnswered,
+    CallEnded,
+    CallRinging,
+    CallStarted,
+    decode,
+    encode,
 )
 
 STARTED = CallStarted("c-1", 1_700_000_000_000, 2, 10, 1, "37052000201", "37061234567",
