@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cdrflow.settings import Settings
 from rating.reference import ReferenceData
-from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS
+from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, partitions_of
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,7 @@ class ReferenceFeed:
         await consumer.start()
         self._consumer = consumer
         try:
-            await consumer.topics()  # loads the metadata partitions_for_topic reads
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await partitions_of(self.settings, *topics)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
             await self._follow(await consumer.end_offsets(partitions))

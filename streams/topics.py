@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -37,5 +38,21 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 pass  # another process created them first
             log.info("kafka: created topics %s", ", ".join(missing))
         return missing
+    finally:
+        await admin.close()
+
+
+async def partitions_of(settings: Settings, *names: str) -> list[TopicPartition]:
+    """Every partition of the given topics (full names); raises if one does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        found = []
+        for topic in await admin.describe_topics(list(names)):
+            if topic["error_code"] or not topic["partitions"]:
+                raise LookupError(f"kafka: topic {topic['topic']} does not exist")
+            found += [TopicPartition(topic["topic"], p["partition"])
+                      for p in topic["partitions"]]
+        return sorted(found)
     finally:
         await admin.close()

@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from cdrflow.settings import Settings
+from streams.topics import partitions_of
 
 
 class Processes:
@@ -68,10 +69,7 @@ async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None,
                                 enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer.topics()
-        name = settings.topic(topic)
-        partitions = [TopicPartition(name, p)
-                      for p in sorted(consumer.partitions_for_topic(name) or ())]
+        partitions = await partitions_of(settings, settings.topic(topic))
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
@@ -92,10 +90,7 @@ async def group_lag(settings: Settings, group: str, topic: str) -> int:
     await admin.start()
     await consumer.start()
     try:
-        name = settings.topic(topic)
-        await consumer.topics()
-        partitions = [TopicPartition(name, p)
-                      for p in sorted(consumer.partitions_for_topic(name) or ())]
+        partitions = await partitions_of(settings, settings.topic(topic))
         ends = await consumer.end_offsets(partitions)
         committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
         return sum(ends[tp] - (committed[tp].offset if tp in committed and

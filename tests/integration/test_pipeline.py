@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 import orjson
 import pytest
@@ -174,7 +177,7 @@ def test_a_malformed_event_lands_in_dead_letters_with_its_reason(
         settings: Settings, delivered: Processes) -> None:
     letters = [orjson.loads(value) for _, value in asyncio.run(read_topic(settings, DEAD_LETTERS))]
     assert [(d["reason"], d["value"], d["key"]) for d in letters] == [
-        ("not JSON: unexpected end of data: line 1 column 75 (char 74)",
+        ("not JSON: unexpected end of data: line 1 column 73 (char 72)",
          GARBAGE.decode(), "garbage")]
     assert letters[0]["topic"] == settings.topic(CALL_EVENTS)
 
@@ -214,3 +217,24 @@ def test_everything_delivered_twice_changes_no_answer(
     wait_for(all_consumed, 120, "the worker and the sink to consume everything", delivered)
     assert cdr_count(settings) == len(CALLS)
     assert john_calls(client) == EXPECTED
+
+
+def doc_queries() -> list[str]:
+    """The SQL blocks under "Example queries" in docs/clickhouse.md."""
+    text = (Path(__file__).parents[2] / "docs" / "clickhouse.md").read_text()
+    examples = text.split("## Example queries", 1)[1]
+    blocks = [block.split("```", 1)[0] for block in examples.split("```sql")[1:]]
+    return [sql.strip().removesuffix(";") for sql in blocks]  # one statement per call
+
+
+def test_the_documented_example_queries_run_and_deduplicate(
+        settings: Settings, delivered: Processes) -> None:
+    per_day, per_destination = (connect(settings.clickhouse).execute(q) for q in doc_queries())
+    day = date(2026, 11, 20)
+    # John: 0.083333 + 0.11; Ann: 336 France MOB, 0.2/min, increment 60: 60 s -> 0.2
+    assert per_day == [(2, day, 5, Decimal("0.193333"), Decimal("0.193333")),
+                       (3, day, 1, Decimal("0.200000"), Decimal("0.200000"))]
+    assert [(d, asr) for d, asr, _ in per_destination] == [
+        ("France MOB", 1.0), ("Germany", 0.0), ("Germany MOB", 1.0), ("Lithuania MOB", 1.0),
+        ("USA", 0.0), ("United Kingdom MOB", 0.0)]
+    assert [acd for _, asr, acd in per_destination if asr] == [60.0, 10.0, 20.0]
