@@ -88,6 +88,10 @@ def _api(settings: Settings, args: argparse.Namespace) -> None:
 
     from api.app import create_app
 
+    if settings.api_secret == Settings().api_secret:
+        logging.getLogger("cdrflow.api").warning(
+            "CDRFLOW_API_SECRET is not set: the API accepts hashes made with the demo "
+            "secret %r. Set a secret of your own before exposing the API.", settings.api_secret)
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_level="info")
 
