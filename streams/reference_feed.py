@@ -61,15 +61,19 @@ class ReferenceFeed:
             await consumer.stop()
 
     async def catch_up(self, timeout: float = 10.0) -> None:
-        """Return once every reference event published before this call is applied."""
+        """Return once every reference event published before this call is applied
+        (or after `timeout` seconds, with a warning)."""
         consumer = self._consumer
         if consumer is None:
             return
         target = await consumer.end_offsets(list(consumer.assignment()))
-        async with asyncio.timeout(timeout):
-            while not await self._reached(consumer, target):
-                async with self._progress:
-                    await self._progress.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while not await self._reached(consumer, target):
+                    async with self._progress:
+                        await self._progress.wait()
+        except TimeoutError:
+            log.warning("reference data did not catch up within %.0f s", timeout)
 
     async def _follow(self, initial_target: dict[TopicPartition, int]) -> None:
         consumer = self._consumer

@@ -1,4 +1,4 @@
-"""infra.services helpers: config rendering, ports, and the start/stop state machine.
+"""infra.services and the modules behind it: config rendering, ports, the start/stop steps.
 
 No Kafka or ClickHouse here: the lifecycle tests drive a throw-away `python -m http.server`.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import shutil
 import socket
 import sys
 import xml.etree.ElementTree as ET
@@ -18,7 +19,7 @@ import pytest
 
 from cdrflow.settings import ClickHouseEndpoint, Settings
 from infra import __main__ as cli
-from infra import services
+from infra import lifecycle, services
 
 
 def _settings(tmp_path: Path, kafka_port: int = 29092, ch_port: int = 29000) -> Settings:
@@ -170,14 +171,14 @@ def test_kafka_jars_skip_fetch_when_marker_matches(
     (lib / services.KAFKA_MAIN_JAR).write_bytes(b"")
     digest = hashlib.sha256((services.INFRA_DIR / "kafka" / "pom.xml").read_bytes()).hexdigest()
     (lib / ".cdrflow-complete").write_text(digest + "\n")
-    monkeypatch.setattr("infra.services.shutil.which", lambda *a, **k: None)  # no mvn
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)  # no mvn
     assert services.ensure_kafka_jars(settings, echo=lambda _: None) == lib
 
 
 def test_kafka_jars_need_mvn_when_incomplete(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("infra.services.shutil.which", lambda *a, **k: None)
+    monkeypatch.setattr(shutil, "which", lambda *a, **k: None)
     with pytest.raises(services.ServiceError, match=r"kafka: `mvn` not found"):
         services.ensure_kafka_jars(_settings(tmp_path), echo=lambda _: None)
 
@@ -185,9 +186,9 @@ def test_kafka_jars_need_mvn_when_incomplete(
 # --------------------------------------------------------------------------- lifecycle
 
 
-def _fake_service(tmp_path: Path, port: int) -> services._Service:
+def _fake_service(tmp_path: Path, port: int) -> lifecycle.Service:
     root = tmp_path / "fake"
-    return services._Service(
+    return lifecycle.Service(
         name="fake",
         root=root,
         host="127.0.0.1",
@@ -205,59 +206,59 @@ def _http_server(tmp_path: Path, port: int) -> list[str]:
 
 
 @pytest.fixture
-def fake(tmp_path: Path) -> Iterator[services._Service]:
+def fake(tmp_path: Path) -> Iterator[lifecycle.Service]:
     svc = _fake_service(tmp_path, _free_port())
     yield svc
-    services._stop(svc, 5.0, lambda _: None)
+    lifecycle.stop(svc, 5.0, lambda _: None)
 
 
-def test_start_is_idempotent_and_stop_is_clean(fake: services._Service, tmp_path: Path) -> None:
+def test_start_is_idempotent_and_stop_is_clean(fake: lifecycle.Service, tmp_path: Path) -> None:
     lines: list[str] = []
     port = fake.ports[0][1]
-    status = services._start(fake, lambda: _http_server(tmp_path, port), 20.0, lines.append)
+    status = lifecycle.start(fake, lambda: _http_server(tmp_path, port), 20.0, lines.append)
     assert status.state == "running"
     assert status.started
     assert status.pid is not None
     assert fake.pid_file.read_text().strip() == str(status.pid)
-    assert services._status(fake).state == "running"
+    assert lifecycle.status(fake).state == "running"
 
-    again = services._start(fake, lambda: pytest.fail("must not launch twice"), 20.0, lines.append)
+    again = lifecycle.start(fake, lambda: pytest.fail("must not launch twice"), 20.0, lines.append)
     assert again.pid == status.pid
     assert not again.started
     assert "already running" in lines[-1]
 
-    stopped = services._stop(fake, 5.0, lines.append)
+    stopped = lifecycle.stop(fake, 5.0, lines.append)
     assert stopped.state == "stopped"
     assert not services.pid_alive(status.pid)
     assert not fake.pid_file.exists()
-    assert services._stop(fake, 5.0, lines.append).state == "stopped"
+    assert lifecycle.stop(fake, 5.0, lines.append).state == "stopped"
     assert lines[-1] == "fake: not running"
 
 
-def test_exit_during_start_reports_log_tail(fake: services._Service) -> None:
+def test_exit_during_start_reports_log_tail(fake: lifecycle.Service) -> None:
     argv = [sys.executable, "-c", "print('boom: bad config'); raise SystemExit(3)"]
     with pytest.raises(services.ServiceError) as err:
-        services._start(fake, lambda: argv, 20.0, lambda _: None)
+        lifecycle.start(fake, lambda: argv, 20.0, lambda _: None)
     assert "exited with code 3" in str(err.value)
     assert "boom: bad config" in str(err.value)
     assert not fake.pid_file.exists()
 
 
-def test_start_timeout_stops_the_process(fake: services._Service) -> None:
+def test_start_timeout_stops_the_process(fake: lifecycle.Service) -> None:
     argv = [sys.executable, "-c", "import time; print('waiting'); time.sleep(60)"]
     with pytest.raises(services.ServiceError, match=r"not answering .* after 1 s"):
-        services._start(fake, lambda: argv, 1.0, lambda _: None)
-    assert services._status(fake).state == "stopped"
+        lifecycle.start(fake, lambda: argv, 1.0, lambda _: None)
+    assert lifecycle.status(fake).state == "stopped"
 
 
-def test_port_taken_by_someone_else(fake: services._Service, tmp_path: Path) -> None:
+def test_port_taken_by_someone_else(fake: lifecycle.Service, tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = int(sock.getsockname()[1])
         svc = _fake_service(tmp_path, port)
-        svc = services._Service(
+        svc = lifecycle.Service(
             name=svc.name,
             root=svc.root,
             host=svc.host,
@@ -266,11 +267,11 @@ def test_port_taken_by_someone_else(fake: services._Service, tmp_path: Path) -> 
             logs=svc.logs,
             answers=lambda timeout: False,  # it holds the port but does not speak our protocol
         )
-        status = services._status(svc)
+        status = lifecycle.status(svc)
         assert status.state == "stopped"
         assert f"port {port} is taken by" in status.detail
         with pytest.raises(services.ServiceError, match="already in use by"):
-            services._start(svc, lambda: pytest.fail("must not launch"), 5.0, lambda _: None)
+            lifecycle.start(svc, lambda: pytest.fail("must not launch"), 5.0, lambda _: None)
 
 
 def test_cli_status_exit_code_when_stopped(
