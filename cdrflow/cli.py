@@ -8,8 +8,6 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-import orjson
-
 from cdrflow.settings import Settings
 
 
@@ -97,20 +95,10 @@ def _api(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _load_demo(settings: Settings, args: argparse.Namespace) -> None:
-    from cdrflow.demo_data import account_events, tariff_event
-    from streams.publisher import publish
-    from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, ensure_topics
+    from cdrflow.demo_data import publish_demo_data
 
-    async def load() -> tuple[int, int]:
-        await ensure_topics(settings)
-        accounts = [(str(e["user_id"]).encode(), orjson.dumps(e)) for e in account_events()]
-        tariff = tariff_event()
-        tariffs = [(str(tariff["tariff_id"]).encode(), orjson.dumps(tariff))]
-        return (await publish(settings, ACCOUNT_EVENTS, accounts),
-                await publish(settings, TARIFF_EVENTS, tariffs))
-
-    accounts, tariffs = asyncio.run(load())
-    print(f"published {accounts} account events and {tariffs} tariff event(s)")
+    accounts, tariffs = asyncio.run(publish_demo_data(settings))
+    print(f"published {accounts} account events and {tariffs} tariff events")
 
 
 def _simulate(settings: Settings, args: argparse.Namespace) -> None:

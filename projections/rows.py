@@ -17,13 +17,16 @@ CDR_COLUMNS = (
     "tariff_id", "tariff_version", "currency", "user_rate", "user_price", "provider_id",
     "provider_name", "provider_rate", "provider_price", "reseller_id", "reseller_rate",
     "reseller_price", "did", "did_inc_price", "did_price", "did_prov_price", "profit",
+    "direction", "destination_group", "tariff_currency", "exchange_rate", "tax_percent",
+    "user_price_with_tax", "rate_pieces",
 )
 USER_COLUMNS = (
     "user_id", "username", "first_name", "last_name", "role", "owner_id", "currency",
     "tariff_id", "timezone", "version",
 )
-_MICRO = Decimal("0.000001")
-_MONEY_FIELDS = tuple(f.name for f in fields(Cdr) if f.type == "Decimal")
+# Decimal columns and their scale; the money ones are Decimal(18, 6)
+_SCALES = {f.name: 6 for f in fields(Cdr) if f.type == "Decimal"} | {
+    "exchange_rate": 10, "tax_percent": 4}
 DEVICE_COLUMNS = ("device_id", "user_id", "device_type", "name", "extension", "version")
 
 
@@ -40,10 +43,10 @@ def cdr_row(cdr: Cdr) -> tuple[Any, ...]:
     for name, limit in _UINT_LIMITS.items():
         if getattr(cdr, name) >= limit:
             raise ValueError(f"CDR field {name} is out of range")
-    for name in _MONEY_FIELDS:
+    for name, scale in _SCALES.items():
         value = getattr(cdr, name)
-        if abs(value) >= _MONEY_LIMIT or value != value.quantize(_MICRO):
-            raise ValueError(f"CDR field {name} does not fit Decimal(18, 6)")
+        if abs(value) >= _MONEY_LIMIT or value != value.quantize(Decimal(1).scaleb(-scale)):
+            raise ValueError(f"CDR field {name} does not fit its Decimal column")
     calldate = datetime.fromtimestamp(cdr.start_ms // 1000, tz=UTC)
     return (
         cdr.call_id, cdr.version, calldate, cdr.start_ms % 1000, cdr.answer_ms, cdr.end_ms,
@@ -53,7 +56,8 @@ def cdr_row(cdr: Cdr) -> tuple[Any, ...]:
         cdr.currency, cdr.user_rate, cdr.user_price, cdr.provider_id, cdr.provider_name,
         cdr.provider_rate, cdr.provider_price, cdr.reseller_id, cdr.reseller_rate,
         cdr.reseller_price, cdr.did, cdr.did_inc_price, cdr.did_price, cdr.did_prov_price,
-        cdr.profit,
+        cdr.profit, cdr.direction, cdr.destination_group, cdr.tariff_currency,
+        cdr.exchange_rate, cdr.tax_percent, cdr.user_price_with_tax, cdr.rate_pieces,
     )
 
 

@@ -52,6 +52,13 @@ class Cdr:
     did_price: Decimal = ZERO
     did_prov_price: Decimal = ZERO
     profit: Decimal = ZERO
+    direction: str = ""
+    destination_group: str = ""
+    tariff_currency: str = ""
+    exchange_rate: Decimal = Decimal(1)  # user currency per tariff currency
+    tax_percent: Decimal = ZERO
+    user_price_with_tax: Decimal = ZERO
+    rate_pieces: str = "[]"  # JSON: how the user price was made (docs/rating.md)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"schema": CDR_SCHEMA}

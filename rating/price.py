@@ -1,33 +1,113 @@
-"""Pricing one answered call against one rate (MOR's wholesale formula).
+"""Pricing one call against the rates of its destination.
 
-billed seconds: 0 for an unanswered call; otherwise `min_time` when billsec does not
-exceed it, else `min_time` plus the rest rounded up to whole increments.
-price: connection fee + price per minute x billed seconds / 60, rounded half-up to
-the tariff's decimals.
+The rate in force when the call was answered decides the tiers, their rounding and
+the grace time. Each billed second is then priced at the rate in force at that
+moment, so a call from 07:59 to 08:03 across an off-peak/peak boundary is priced in
+two pieces. Pieces keep exact amounts; only the total is rounded, with the tariff's
+rounding mode and decimals.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
-from rating.tariff import Rate
+from rating.tariff import EVENT, MINUTE, ZERO, Rate, Tariff, rate_at
 
 SIXTY = Decimal(60)
 
 
-def billed_seconds(billsec: int, rate: Rate) -> int:
-    if billsec <= 0:
-        return 0
-    if billsec <= rate.min_time:
-        return rate.min_time
-    rest = billsec - rate.min_time
-    return rate.min_time + -(-rest // rate.increment) * rate.increment
+class NoRateInForce(LookupError):
+    """No window of the destination's rates covers a moment of the call."""
 
 
-def price(billsec: int, rate: Rate, decimals: int) -> tuple[int, Decimal]:
-    """(billed seconds, price) of a call answered for `billsec` seconds."""
-    billed = billed_seconds(billsec, rate)
-    if billed == 0:
-        return 0, Decimal(0).quantize(Decimal(1).scaleb(-decimals))
-    amount = rate.connection_fee + rate.price_per_minute * billed / SIXTY
-    return billed, amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+@dataclass(frozen=True, slots=True)
+class Piece:
+    tier: int  # index into the tiers of the rate in force at the answer
+    kind: str  # minute or event
+    start_ms: int  # wall time the piece starts
+    seconds: int  # billed seconds (0 for an event)
+    price: Decimal  # per minute, or flat for an event
+    window: str  # the window of the rate that priced it, e.g. "work 08:00:00-18:00:00"
+    amount: Decimal  # exact, not rounded
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    rate: Rate  # in force at the answer
+    billed: int  # seconds billed after increments
+    exact: Decimal
+    amount: Decimal  # rounded with the tariff's mode and decimals
+    pieces: tuple[Piece, ...]
+
+
+def price_call(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int,
+               billsec: int, answered: bool) -> Priced:
+    """Price a call that was answered at `begin_ms` and billed `billsec` seconds."""
+    first = _rate_at(tariff, rates, prefix, begin_ms)[0]
+    pieces: list[Piece] = []
+    if answered and billsec > 0 and billsec > first.grace_time:
+        for index, tier in enumerate(first.tiers):
+            if billsec <= tier.start:
+                continue
+            if tier.kind == EVENT:
+                pieces.append(Piece(index, EVENT, begin_ms + tier.start * 1000, 0, tier.price,
+                                    window(first), tier.price))
+                continue
+            covered = min(billsec, tier.end if tier.end is not None else billsec) - tier.start
+            billed = -(-covered // tier.increment) * tier.increment
+            pieces += _minute_pieces(tariff, rates, prefix, begin_ms, first, index, billed)
+    elif not answered and tariff.charge_unanswered:
+        pieces = [Piece(i, EVENT, begin_ms, 0, t.price, window(first), t.price)
+                  for i, t in enumerate(first.tiers) if t.kind == EVENT and t.start == 0]
+    exact = sum((p.amount for p in pieces), ZERO)
+    return Priced(first, sum(p.seconds for p in pieces), exact, tariff.quantize(exact),
+                  tuple(pieces))
+
+
+def _minute_pieces(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int,
+                   first: Rate, tier_index: int, seconds: int) -> list[Piece]:
+    """The billed seconds of one minute tier, cut where the window changes."""
+    tier = first.tiers[tier_index]
+    offset = tier.start
+    pieces = []
+    while seconds > 0:
+        at_ms = begin_ms + offset * 1000
+        rate, window_end_ms = _rate_at(tariff, rates, prefix, at_ms)
+        span = min(seconds, -(-(window_end_ms - at_ms) // 1000))
+        price = tier.price if rate is first else _minute_price(rate, offset)
+        pieces.append(Piece(tier_index, MINUTE, at_ms, span, price, window(rate),
+                            price * span / SIXTY))
+        offset += span
+        seconds -= span
+    return pieces
+
+
+def _rate_at(tariff: Tariff, rates: Sequence[Rate], prefix: str,
+             at_ms: int) -> tuple[Rate, int]:
+    """The rate in force at a moment, and when its window (or the day) ends."""
+    calendar = tariff.calendar
+    local = calendar.local(at_ms)
+    second = local.hour * 3600 + local.minute * 60 + local.second
+    rate = rate_at(rates, calendar.day_type(local.date()), second)
+    if rate is None:
+        raise NoRateInForce(f"no rate for prefix {prefix} at {local:%Y-%m-%d %H:%M:%S %Z}")
+    end = next(b for b in tariff.boundaries[prefix] if b > second)
+    return rate, calendar.epoch_ms(local.date(), end)
+
+
+def _minute_price(rate: Rate, offset: int) -> Decimal:
+    """The per-minute price of the rate's minute tier that covers second `offset`."""
+    for tier in reversed(rate.tiers):
+        if tier.kind == MINUTE and tier.start <= offset:
+            return tier.price
+    return ZERO
+
+
+def window(rate: Rate) -> str:
+    return f"{rate.days} {_clock(rate.start_second)}-{_clock(rate.end_second)}"
+
+
+def _clock(second: int) -> str:
+    return f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}"

@@ -1,20 +1,33 @@
-"""Rating: a finished call plus the reference data in force becomes a CDR or a rejection."""
+"""Rating: a finished call and the reference data in force become a CDR or a rejection.
+
+Sides of one call (MOR's user_calls_get fields): the user (retail) price from the
+user's tariff; the reseller price from the reseller's tariff when the user belongs to
+a reseller; the provider (buy) price from the provider's tariff; profit = user price
+minus provider price. Prices are shown in the user's currency.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+import orjson
 
 from rating.call import Call
 from rating.cdr import Cdr
 from rating.disposition import ANSWERED, disposition
-from rating.price import price
-from rating.reference import Account
-from rating.tariff import TariffBook
+from rating.price import NoRateInForce, Priced, price_call
+from rating.reference import ReferenceData
+from rating.tariff import ZERO, Rate, Tariff
 
 UNKNOWN_USER = "unknown_user"
+UNKNOWN_PROVIDER = "unknown_provider"
 NO_TARIFF = "no_tariff"
 NO_RATE = "no_rate"
+NO_EXCHANGE_RATE = "no_exchange_rate"
+MICRO = Decimal("0.000001")
+RATE_PLACES = Decimal("0.0000000001")
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,52 +39,136 @@ class Rejection:
     detail: str
 
 
-def rate_call(call: Call, account: Account | None, book: TariffBook,
-              version: int = 1) -> Cdr | Rejection:
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    tariff: Tariff
+    rate: Rate | None
+    priced: Priced | None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.priced.amount if self.priced else ZERO
+
+
+def rate_call(call: Call, data: ReferenceData, version: int = 1) -> Cdr | Rejection:
+    try:
+        return _rate(call, data, version)
+    except Rejected as rejected:
+        return Rejection(call.call_id, rejected.reason, str(rejected))
+
+
+def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
+    account = data.accounts.get(call.user_id)
     if account is None:
-        return Rejection(call.call_id, UNKNOWN_USER, f"user {call.user_id} is not known")
-    tariff = book.in_force(account.tariff_id, call.start_ms)
-    if tariff is None:
-        return Rejection(call.call_id, NO_TARIFF,
-                         f"tariff {account.tariff_id} of user {call.user_id} "
-                         f"is not in force at {call.start_ms}")
+        raise Rejected(UNKNOWN_USER, f"user {call.user_id} is not known")
     status = disposition(call)
-    rate = tariff.match(call.dst)
-    if rate is None and status == ANSWERED:
-        return Rejection(call.call_id, NO_RATE,
-                         f"tariff {tariff.tariff_id} v{tariff.version} has no rate for {call.dst}")
-    billsec = call.billsec if status == ANSWERED else 0
-    if rate is None:
-        user_billsec, user_price = 0, Decimal(0).quantize(Decimal(1).scaleb(-tariff.decimals))
-    else:
-        user_billsec, user_price = price(billsec, rate, tariff.decimals)
+    answered = status == ANSWERED
+    billsec = call.billsec if answered else 0
+    user = _side(data, account.tariff_id, call, answered, billsec, f"user {account.user_id}")
+    reseller = None
+    owner = data.accounts.get(account.owner_id) if account.owner_id else None
+    if owner is not None and owner.role == "reseller":
+        reseller = _side(data, owner.tariff_id, call, answered, billsec,
+                         f"reseller {owner.user_id}")
+    provider = None
+    if call.provider_id:
+        known = data.providers.get(call.provider_id)
+        if known is None:
+            raise Rejected(UNKNOWN_PROVIDER, f"provider {call.provider_id} is not known")
+        provider = _side(data, known.tariff_id, call, answered, billsec,
+                         f"provider {known.provider_id}")
+    show = _converter(data, account.currency, call.start_ms)
+    user_price = show(user.amount, user.tariff)
+    provider_price = show(provider.amount, provider.tariff) if provider else ZERO
+    with_tax = (user_price * (1 + account.tax_percent / HUNDRED)).quantize(
+        MICRO, rounding=ROUND_HALF_UP)
+    destination = user.rate.destination if user.rate else None
     return Cdr(
-        call_id=call.call_id,
-        version=version,
-        start_ms=call.start_ms,
-        answer_ms=call.answer_ms,
-        end_ms=call.end_ms,
-        user_id=call.user_id,
-        device_id=call.device_id,
-        server_id=call.server_id,
-        uniqueid=call.uniqueid,
-        channel=call.channel,
-        src=call.src,
-        dst=call.dst,
-        clid=call.clid,
-        disposition=status,
-        hangup_cause=call.hangup_cause,
-        duration=call.duration,
-        billsec=billsec,
-        user_billsec=user_billsec,
-        prefix=rate.prefix if rate else "",
-        destination=rate.destination if rate else "",
-        tariff_id=tariff.tariff_id,
-        tariff_version=tariff.version,
-        currency=tariff.currency,
-        user_rate=rate.price_per_minute if rate else Decimal(0),
+        call_id=call.call_id, version=version, start_ms=call.start_ms,
+        answer_ms=call.answer_ms, end_ms=call.end_ms, user_id=call.user_id,
+        device_id=call.device_id, server_id=call.server_id, uniqueid=call.uniqueid,
+        channel=call.channel, src=call.src, dst=call.dst, clid=call.clid,
+        disposition=status, hangup_cause=call.hangup_cause, duration=call.duration,
+        billsec=billsec, user_billsec=user.priced.billed if user.priced else 0,
+        prefix=destination.prefix if destination else "",
+        destination=destination.name if destination else "",
+        tariff_id=user.tariff.tariff_id, tariff_version=user.tariff.version,
+        currency=account.currency,
+        user_rate=show(user.rate.price_per_minute, user.tariff) if user.rate else ZERO,
         user_price=user_price,
-        provider_id=call.provider_id,
-        provider_name=call.provider_name,
-        profit=user_price,
+        provider_id=call.provider_id, provider_name=call.provider_name,
+        provider_rate=(show(provider.rate.price_per_minute, provider.tariff)
+                       if provider and provider.rate else ZERO),
+        provider_price=provider_price,
+        reseller_id=owner.user_id if reseller and owner else 0,
+        reseller_rate=(show(reseller.rate.price_per_minute, reseller.tariff)
+                       if reseller and reseller.rate else ZERO),
+        reseller_price=show(reseller.amount, reseller.tariff) if reseller else ZERO,
+        profit=user_price - provider_price,
+        direction=destination.direction if destination else "",
+        destination_group=destination.group if destination else "",
+        tariff_currency=user.tariff.currency,
+        exchange_rate=show.factor(user.tariff).quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
+        tax_percent=account.tax_percent,
+        user_price_with_tax=with_tax,
+        rate_pieces=_pieces_json(user),
     )
+
+
+def _side(data: ReferenceData, tariff_id: int, call: Call, answered: bool, billsec: int,
+          who: str) -> Side:
+    tariff = data.tariffs.in_force(tariff_id, call.start_ms)
+    if tariff is None:
+        raise Rejected(NO_TARIFF, f"tariff {tariff_id} of {who} is not in force "
+                                  f"at {call.start_ms}")
+    rates = tariff.match(call.dst)
+    if rates is None:
+        if answered or tariff.charge_unanswered:
+            raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {who} "
+                                    f"has no rate for {call.dst}")
+        return Side(tariff, None, None)
+    begin_ms = call.answer_ms or call.end_ms - billsec * 1000
+    try:
+        priced = price_call(tariff, rates, rates[0].prefix, begin_ms, billsec, answered)
+    except NoRateInForce as exc:
+        raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {who}: {exc}") from None
+    return Side(tariff, priced.rate, priced)
+
+
+class _Converter:
+    """Amounts of any tariff's currency in the user's currency, at the call's start."""
+
+    def __init__(self, data: ReferenceData, currency: str, at_ms: int) -> None:
+        self.data, self.currency, self.at_ms = data, currency, at_ms
+
+    def factor(self, tariff: Tariff) -> Decimal:
+        factor = self.data.exchange.factor(tariff.currency, self.currency, self.at_ms)
+        if factor is None:
+            raise Rejected(NO_EXCHANGE_RATE, f"no exchange rate from {tariff.currency} "
+                                             f"to {self.currency} at {self.at_ms}")
+        return factor
+
+    def __call__(self, amount: Decimal, tariff: Tariff) -> Decimal:
+        if tariff.currency == self.currency:
+            return amount
+        return (amount * self.factor(tariff)).quantize(MICRO, rounding=ROUND_HALF_UP)
+
+
+def _converter(data: ReferenceData, currency: str, at_ms: int) -> _Converter:
+    return _Converter(data, currency, at_ms)
+
+
+def _pieces_json(side: Side) -> str:
+    if side.priced is None:
+        return "[]"
+    return orjson.dumps([
+        {"tier": p.tier, "kind": p.kind, "start_ms": p.start_ms, "seconds": p.seconds,
+         "price": str(p.price), "window": p.window, "amount": str(p.amount)}
+        for p in side.priced.pieces
+    ]).decode()

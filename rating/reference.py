@@ -1,20 +1,30 @@
-"""Reference data the rater needs (users and tariffs), rebuilt from their events.
+"""Reference data the rater needs, rebuilt from account and tariff events.
 
-Events arrive as decoded JSON objects (see docs/events.md). `apply` validates one
-and returns what changed; a bad event raises ValueError with the reason.
+Events arrive as decoded JSON objects (docs/events.md). `apply` validates one and
+records it; a bad event raises ValueError with the reason.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from rating.tariff import Rate, Tariff, TariffBook
+from rating.fields import integer, money, text
+from rating.tariff import Tariff, TariffBook
+from rating.tariff_events import (
+    TARIFF_SCHEMA,
+    ExchangeRate,
+    TariffCompleted,
+    TariffHeader,
+    TariffRates,
+    parse_tariff_event,
+)
 
 ACCOUNT_SCHEMA = "cdrflow.account-event/1"
-TARIFF_SCHEMA = "cdrflow.tariff-event/1"
 ROLES = ("admin", "reseller", "accountant", "user")
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,7 @@ class Account:
     currency: str
     tariff_id: int
     timezone: str
+    tax_percent: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,107 +50,128 @@ class Device:
     extension: str
 
 
-class ReferenceData:
+@dataclass(frozen=True, slots=True)
+class Provider:
+    provider_id: int
+    name: str
+    tariff_id: int
+
+
+class ExchangeBook:
+    """Exchange rates over time; the system currency is worth 1."""
+
     def __init__(self) -> None:
+        self._rates: dict[str, list[tuple[int, Decimal]]] = {}
+
+    def add(self, rate: ExchangeRate) -> None:
+        history = self._rates.setdefault(rate.currency, [])
+        at = bisect.bisect_left(history, rate.effective_from_ms, key=lambda entry: entry[0])
+        if at < len(history) and history[at][0] == rate.effective_from_ms:
+            history[at] = (rate.effective_from_ms, rate.rate)
+        else:
+            history.insert(at, (rate.effective_from_ms, rate.rate))
+
+    def rate(self, currency: str, at_ms: int) -> Decimal | None:
+        history = self._rates.get(currency)
+        if not history:
+            return None
+        at = bisect.bisect_right(history, at_ms, key=lambda entry: entry[0])
+        return history[at - 1][1] if at else None
+
+    def factor(self, source: str, target: str, at_ms: int) -> Decimal | None:
+        """Multiply an amount in `source` by this to get `target`; None if unknown."""
+        if source == target:
+            return ONE
+        source_rate, target_rate = self.rate(source, at_ms), self.rate(target, at_ms)
+        if source_rate is None or target_rate is None:
+            return None
+        return target_rate / source_rate
+
+
+class ReferenceData:
+    def __init__(self, system_currency: str = "USD") -> None:
         self.accounts: dict[int, Account] = {}
         self.devices: dict[int, Device] = {}
+        self.providers: dict[int, Provider] = {}
         self.tariffs = TariffBook()
+        self.exchange = ExchangeBook()
+        self.exchange.add(ExchangeRate(system_currency, ONE, 0))
+        self._pending: dict[tuple[int, int], tuple[TariffHeader, list[Any]]] = {}
 
-    def apply(self, event: dict[str, Any]) -> Account | Device | Tariff:
-        thing = parse_reference_event(event)
+    def apply(self, event: dict[str, Any]) -> object:
+        schema = event.get("schema")
+        if schema == TARIFF_SCHEMA:
+            return self._apply_tariff(parse_tariff_event(event))
+        thing = parse_account_event(event)
         if isinstance(thing, Account):
             self.accounts[thing.user_id] = thing
         elif isinstance(thing, Device):
             self.devices[thing.device_id] = thing
         else:
+            self.providers[thing.provider_id] = thing
+        return thing
+
+    def _apply_tariff(self, thing: object) -> object:
+        if isinstance(thing, Tariff):
             self.tariffs.add(thing)
+        elif isinstance(thing, ExchangeRate):
+            self.exchange.add(thing)
+        elif isinstance(thing, TariffHeader):
+            self._pending[(thing.tariff_id, thing.version)] = (thing, [])
+        elif isinstance(thing, TariffRates):
+            key = (thing.tariff_id, thing.version)
+            if key not in self._pending:
+                raise ValueError(f"tariff_rates_added for tariff {key[0]} v{key[1]} "
+                                 "without tariff_version_started")
+            self._pending[key][1].extend(thing.rates)
+        elif isinstance(thing, TariffCompleted):
+            header, rates = self._pending.pop((thing.tariff_id, thing.version), (None, []))
+            if header is None or len(rates) != thing.rate_count:
+                raise ValueError(f"tariff {thing.tariff_id} v{thing.version} is incomplete: "
+                                 f"{len(rates)} of {thing.rate_count} rates arrived")
+            tariff = Tariff.of(thing.tariff_id, thing.version, rates=rates, **header.options)
+            self.tariffs.add(tariff)
+            return tariff
         return thing
 
 
-def parse_reference_event(event: dict[str, Any]) -> Account | Device | Tariff:
+def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider:
     schema, kind = event.get("schema"), event.get("type")
     if schema == ACCOUNT_SCHEMA and kind in ("user_created", "user_updated"):
-        role = _text(event, "role")
+        role = text(event, "role")
         if role not in ROLES:
             raise ValueError(f"{kind}: role must be one of {', '.join(ROLES)}")
+        tax = money(event, "tax_percent", "0")
+        if not 0 <= tax <= 100:
+            raise ValueError(f"{kind}: tax_percent must be between 0 and 100")
         return Account(
-            user_id=_int(event, "user_id"),
-            username=_text(event, "username"),
-            first_name=_text(event, "first_name", ""),
-            last_name=_text(event, "last_name", ""),
+            user_id=integer(event, "user_id"),
+            username=text(event, "username"),
+            first_name=text(event, "first_name", ""),
+            last_name=text(event, "last_name", ""),
             role=role,
-            owner_id=_int(event, "owner_id", 0),
-            currency=_text(event, "currency"),
-            tariff_id=_int(event, "tariff_id"),
-            timezone=_text(event, "timezone", "UTC"),
+            owner_id=integer(event, "owner_id", 0),
+            currency=text(event, "currency"),
+            tariff_id=integer(event, "tariff_id"),
+            timezone=text(event, "timezone", "UTC"),
+            tax_percent=tax,
         )
     if schema == ACCOUNT_SCHEMA and kind == "device_created":
         return Device(
-            device_id=_int(event, "device_id"),
-            user_id=_int(event, "user_id"),
-            device_type=_text(event, "device_type", "SIP"),
-            name=_text(event, "name", ""),
-            extension=_text(event, "extension", ""),
+            device_id=integer(event, "device_id"),
+            user_id=integer(event, "user_id"),
+            device_type=text(event, "device_type", "SIP"),
+            name=text(event, "name", ""),
+            extension=text(event, "extension", ""),
         )
-    if schema == TARIFF_SCHEMA and kind == "tariff_published":
-        rows = event.get("rates")
-        if not isinstance(rows, list):
-            raise ValueError("tariff_published: rates must be a list")
-        return Tariff.of(
-            tariff_id=_int(event, "tariff_id"),
-            version=_int(event, "version"),
-            name=_text(event, "name"),
-            currency=_text(event, "currency"),
-            effective_from_ms=_int(event, "effective_from_ms"),
-            rates=[_rate(row, i) for i, row in enumerate(rows)],
-            decimals=_int(event, "decimals", 6),
-        )
+    if schema == ACCOUNT_SCHEMA and kind == "provider_created":
+        return Provider(integer(event, "provider_id"), text(event, "name"),
+                        integer(event, "tariff_id"))
     raise ValueError(f"unknown reference event {schema!r}/{kind!r}")
 
 
-def _rate(row: Any, index: int) -> Rate:
-    if not isinstance(row, dict):
-        raise ValueError(f"rates[{index}] is not an object")
-    try:
-        return Rate(
-            prefix=_text(row, "prefix"),
-            destination=_text(row, "destination", ""),
-            price_per_minute=_money(row, "rate"),
-            connection_fee=_money(row, "connection_fee", "0"),
-            min_time=_int(row, "min_time", 0),
-            increment=_int(row, "increment", 1),
-        )
-    except ValueError as exc:
-        raise ValueError(f"rates[{index}]: {exc}") from None
-
-
-_REQUIRED = object()
-
-
-def _text(data: dict[str, Any], name: str, default: Any = _REQUIRED) -> str:
-    value = data.get(name, default)
-    if value is _REQUIRED:
-        raise ValueError(f"field {name} is missing")
-    if not isinstance(value, str):
-        raise ValueError(f"field {name} must be a string")
-    return value
-
-
-def _int(data: dict[str, Any], name: str, default: Any = _REQUIRED) -> int:
-    value = data.get(name, default)
-    if value is _REQUIRED:
-        raise ValueError(f"field {name} is missing")
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
-        raise ValueError(f"field {name} must be a non-negative integer below 2**63")
-    return value
-
-
-def _money(data: dict[str, Any], name: str, default: Any = _REQUIRED) -> Decimal:
-    value = _text(data, name, default)
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"field {name} is not a decimal number: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"field {name} must be finite")
-    return amount
+def parse_reference_event(event: dict[str, Any]) -> object:
+    """Any account or tariff event, parsed (used to validate before publishing)."""
+    if event.get("schema") == TARIFF_SCHEMA:
+        return parse_tariff_event(event)
+    return parse_account_event(event)

@@ -1,62 +1,184 @@
-"""Tariffs: prefix rates, their versions, and the longest-prefix match."""
+"""Tariffs: destinations with rates, when each rate applies, and tariff versions.
+
+Vocabulary: a *rate* prices one destination (a prefix) during one *window* (day type
+and time of day) as a list of *tiers*, MOR's "rate details": a minute tier bills the
+seconds of the call inside [start, end) rounded up to its increment at a price per
+minute; an event tier charges a flat amount once the call reaches its start second.
+MOR's wholesale fields (connection fee, minimal time, increment) are the tiers
+`Rate.wholesale` builds.
+"""
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from rating.calendar import ALL, DAY_TYPES, Calendar
+from rating.numbers import NumberPlan
+
+MINUTE = "minute"
+EVENT = "event"
+DAY_SECONDS = 86_400
+ROUNDING_MODES = {
+    "half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": ROUND_CEILING,
+    "down": ROUND_FLOOR, "truncate": ROUND_DOWN,
+}
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    start: int  # seconds into the answered call
+    end: int | None  # None: to the end of the call
+    price: Decimal  # per minute (minute tiers) or flat (event tiers)
+    increment: int = 1
+    kind: str = MINUTE
+
+    def __post_init__(self) -> None:
+        if self.kind not in (MINUTE, EVENT):
+            raise ValueError(f"tier kind must be {MINUTE} or {EVENT}")
+        if self.start < 0 or (self.end is not None and self.end <= self.start):
+            raise ValueError("a tier needs 0 <= start < end")
+        if self.increment < 1:
+            raise ValueError("a tier's increment must be at least 1 second")
+        if self.price < 0:
+            raise ValueError("a tier's price must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    prefix: str
+    name: str
+    direction: str = ""  # country
+    kind: str = ""  # fixed, mobile, special
+    group: str = ""  # destination group for statistics
 
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    prefix: str
-    destination: str
-    price_per_minute: Decimal
-    connection_fee: Decimal = Decimal("0")
-    min_time: int = 0
-    increment: int = 1
+    destination: Destination
+    tiers: tuple[Tier, ...]
+    days: str = ALL
+    start_second: int = 0  # time of day the window opens, inclusive
+    end_second: int = DAY_SECONDS  # time of day it closes, exclusive
+    grace_time: int = 0
 
     def __post_init__(self) -> None:
-        if not self.prefix.isdigit():
-            raise ValueError(f"rate prefix must be digits, got {self.prefix!r}")
-        if self.price_per_minute < 0 or self.connection_fee < 0:
-            raise ValueError(f"rate {self.prefix}: prices must not be negative")
-        if self.min_time < 0 or self.increment < 1:
-            raise ValueError(f"rate {self.prefix}: min_time >= 0 and increment >= 1")
+        if not self.destination.prefix.isdigit():
+            raise ValueError(f"rate prefix must be digits, got {self.destination.prefix!r}")
+        if self.days not in DAY_TYPES:
+            raise ValueError(f"days must be one of {', '.join(DAY_TYPES)}")
+        if not 0 <= self.start_second < self.end_second <= DAY_SECONDS:
+            raise ValueError("a window needs 00:00:00 <= start < end <= 24:00:00")
+        if not self.tiers or self.grace_time < 0:
+            raise ValueError("a rate needs tiers and a grace time >= 0")
+
+    @property
+    def prefix(self) -> str:
+        return self.destination.prefix
+
+    @property
+    def price_per_minute(self) -> Decimal:
+        """The price of the tier that covers most calls: the first minute tier."""
+        return next((t.price for t in self.tiers if t.kind == MINUTE), ZERO)
+
+    @classmethod
+    def wholesale(cls, destination: Destination, price_per_minute: Decimal,
+                  connection_fee: Decimal = ZERO, min_time: int = 0, increment: int = 1,
+                  **window: Any) -> Rate:
+        """MOR's exact conversion of a wholesale rate into tiers."""
+        tiers = []
+        if connection_fee > 0:
+            tiers.append(Tier(0, None, connection_fee, 1, EVENT))
+        if min_time > 0:
+            tiers.append(Tier(0, min_time, price_per_minute, min_time))
+        tiers.append(Tier(min_time, None, price_per_minute, increment))
+        return cls(destination, tuple(tiers), **window)
+
+    def covers(self, day_type: str, second_of_day: int) -> bool:
+        return (self.days in (ALL, day_type)
+                and self.start_second <= second_of_day < self.end_second)
 
 
 @dataclass(frozen=True)
 class Tariff:
-    """One version of a tariff, in force from `effective_from_ms` until the next one."""
+    """One version of a tariff, in force from `effective_from_ms` until the next version
+    (or `effective_until_ms`)."""
 
     tariff_id: int
     version: int
     name: str
     currency: str
     effective_from_ms: int
-    rates: Mapping[str, Rate] = field(repr=False)
+    rates: Mapping[str, tuple[Rate, ...]] = field(repr=False)
+    effective_until_ms: int | None = None
     decimals: int = 6
+    rounding: str = "half_up"
+    calendar: Calendar = field(default_factory=Calendar)
+    numbers: NumberPlan = field(default_factory=NumberPlan)
+    charge_unanswered: bool = False  # event tiers (connection fees) also for unanswered calls
     longest_prefix: int = field(init=False, repr=False)
+    boundaries: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.rounding not in ROUNDING_MODES:
+            raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}")
+        if not 0 <= self.decimals <= 6:
+            raise ValueError("decimals must be 0 to 6 (prices are stored to 6 decimals)")
         object.__setattr__(self, "longest_prefix", max(map(len, self.rates), default=0))
+        object.__setattr__(self, "boundaries", {
+            prefix: tuple(sorted({0, DAY_SECONDS, *(r.start_second for r in rates),
+                                  *(r.end_second for r in rates)}))
+            for prefix, rates in self.rates.items()
+        })
 
     @classmethod
     def of(cls, tariff_id: int, version: int, name: str, currency: str,
-           effective_from_ms: int, rates: Iterable[Rate], decimals: int = 6) -> Tariff:
+           effective_from_ms: int, rates: Iterable[Rate], **options: Any) -> Tariff:
+        grouped: dict[str, list[Rate]] = {}
+        for rate in rates:
+            grouped.setdefault(rate.prefix, []).append(rate)
         return cls(tariff_id, version, name, currency, effective_from_ms,
-                   {rate.prefix: rate for rate in rates}, decimals)
+                   {p: _checked_windows(p, rs) for p, rs in grouped.items()}, **options)
 
-    def match(self, number: str) -> Rate | None:
-        """The rate of the longest prefix of `number`, or None."""
+    def match(self, number: str) -> tuple[Rate, ...] | None:
+        """The rates (one per window) of the longest prefix of `number`, or None."""
+        digits = self.numbers.normalise(number)
         rates = self.rates
-        for length in range(min(len(number), self.longest_prefix), 0, -1):
-            rate = rates.get(number[:length])
-            if rate is not None:
-                return rate
+        for length in range(min(len(digits), self.longest_prefix), 0, -1):
+            found = rates.get(digits[:length])
+            if found is not None:
+                return found
         return None
+
+    def quantize(self, amount: Decimal) -> Decimal:
+        return amount.quantize(Decimal(1).scaleb(-self.decimals),
+                               rounding=ROUNDING_MODES[self.rounding])
+
+
+def rate_at(rates: Sequence[Rate], day_type: str, second_of_day: int) -> Rate | None:
+    """The rate whose window covers the moment; a day-type window beats an all-days one."""
+    fallback = None
+    for rate in rates:
+        if rate.covers(day_type, second_of_day):
+            if rate.days != ALL:
+                return rate
+            fallback = rate
+    return fallback
+
+
+def _checked_windows(prefix: str, rates: list[Rate]) -> tuple[Rate, ...]:
+    for days in DAY_TYPES:
+        spans = sorted((r.start_second, r.end_second) for r in rates if r.days == days)
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            if start < end:
+                raise ValueError(f"rates for prefix {prefix} have overlapping {days}-day windows")
+    return tuple(rates)
 
 
 class TariffBook:
@@ -86,4 +208,9 @@ class TariffBook:
         if not starts:
             return None
         at = bisect.bisect_right(starts, (at_ms, sys.maxsize))
-        return self._versions[tariff_id][at - 1] if at else None
+        if not at:
+            return None
+        tariff = self._versions[tariff_id][at - 1]
+        if tariff.effective_until_ms is not None and at_ms >= tariff.effective_until_ms:
+            return None
+        return tariff

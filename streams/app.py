@@ -74,10 +74,10 @@ def create_app(settings: Settings) -> faust.App:
     async def rate(call: Call) -> Cdr | Rejection:
         if not feed.ready.is_set():
             await feed.ready.wait()
-        result = rate_call(call, feed.data.accounts.get(call.user_id), feed.data.tariffs)
+        result = rate_call(call, feed.data)
         if isinstance(result, Rejection):  # maybe the reference data is only late
             await feed.catch_up()
-            result = rate_call(call, feed.data.accounts.get(call.user_id), feed.data.tariffs)
+            result = rate_call(call, feed.data)
         return result
 
     @app.agent(call_events, concurrency=1)

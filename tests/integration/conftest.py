@@ -11,14 +11,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
-import orjson
 import pytest
 
-from cdrflow.demo_data import account_events, tariff_event
+from cdrflow.demo_data import publish_demo_data
 from cdrflow.settings import ClickHouseEndpoint, Settings
 from projections.clickhouse import connect, migrate
-from streams.publisher import publish
-from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, ensure_topics
+from streams.topics import ensure_topics
 from tests.integration.support import Processes
 
 SECRET = "456789"
@@ -49,10 +47,7 @@ def settings(kafka_bootstrap: str, clickhouse_endpoint: ClickHouseEndpoint,
 @pytest.fixture(scope="module")
 def reference_data(settings: Settings) -> None:
     """The demo users, devices and tariff, published as events."""
-    accounts = [(str(e["user_id"]).encode(), orjson.dumps(e)) for e in account_events()]
-    tariffs = [(b"1", orjson.dumps(tariff_event()))]
-    asyncio.run(publish(settings, ACCOUNT_EVENTS, accounts))
-    asyncio.run(publish(settings, TARIFF_EVENTS, tariffs))
+    asyncio.run(publish_demo_data(settings))
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,8 @@ def call(call_id: str, who: tuple[int, int, str], dst: str, start: int, *, ring:
 
 
 CALLS = [
-    # 3706 Lithuania MOB, 0.25/min: 20 s -> 0.25 x 20/60 = 0.083333
+    # 3706 Lithuania MOB, 0.25/min: 20 s -> 0.25 x 20/60 = 0.083333; Carrier A buys it at
+    # 0.12/min: 0.12 x 20/60 = 0.04, so the profit is 0.083333 - 0.04 = 0.043333
     call("call-answered", JOHN, "37061234567", T0, ring=True, answer_after=5_000,
          end_after=25_400, cause=16, billsec=20, provider=(5, "Carrier A")),
     # busy, no answer and failed calls cost nothing
@@ -70,7 +71,9 @@ GARBAGE = b'{"schema": "cdrflow.call-event/1", "type": "call_started", "call_id"
 
 
 def call_xml(calldate: str, destination: str, dispod: str, dst: str, billsec: str,
-             prefix: str, profit: str, provider: str, rate: str) -> str:
+             prefix: str, price: str, rate: str,
+             provider: tuple[str, str, str, str] | None = None) -> str:
+    provider_name, provider_price, provider_rate, profit = provider or ("", "0.0", "0.0", price)
     return f"""     <call>
        <calldate2>{calldate}</calldate2>
        <clid>37052000201</clid>
@@ -85,15 +88,15 @@ def call_xml(calldate: str, destination: str, dispod: str, dst: str, billsec: st
        <nice_reseller></nice_reseller>
        <prefix>{prefix}</prefix>
        <profit>{profit}</profit>
-       <provider_name>{provider}</provider_name>
-       <provider_price>0.0</provider_price>
-       <provider_rate>0.0</provider_rate>
+       <provider_name>{provider_name}</provider_name>
+       <provider_price>{provider_price}</provider_price>
+       <provider_rate>{provider_rate}</provider_rate>
        <reseller_price>0.0</reseller_price>
        <reseller_rate>0.0</reseller_rate>
        <server_id>1</server_id>
        <src>37052000201</src>
        <user>John Smith</user>
-       <user_price>{profit}</user_price>
+       <user_price>{price}</user_price>
        <user_rate>{rate}</user_rate>
      </call>
 """
@@ -121,15 +124,15 @@ EXPECTED = f"""<?xml version="1.0" encoding="UTF-8"?>
    <show_did>all</show_did>
    <calls>
 {call_xml("2026-11-20 10:00:00", "Lithuania MOB", "ANSWERED(16)", "37061234567", "20.0",
-          "3706", "0.083333", "Carrier A", "0.25")}\
+          "3706", "0.083333", "0.25", ("Carrier A", "0.04", "0.12", "0.043333"))}\
 {call_xml("2026-11-20 10:05:00", "United Kingdom MOB", "BUSY(17)", "447700900123", "0.0",
-          "447", "0.0", "", "0.18")}\
+          "447", "0.0", "0.18")}\
 {call_xml("2026-11-20 10:10:00", "USA", "NO ANSWER(19)", "12125551234", "0.0",
-          "1", "0.0", "", "0.015")}\
+          "1", "0.0", "0.015")}\
 {call_xml("2026-11-20 10:15:00", "Germany", "FAILED(34)", "4930123456", "0.0",
-          "49", "0.0", "", "0.045")}\
+          "49", "0.0", "0.045")}\
 {call_xml("2026-11-20 10:20:00", "Germany MOB", "ANSWERED(16)", "4915112345678", "10.0",
-          "491", "0.11", "", "0.22")}\
+          "491", "0.11", "0.22")}\
    </calls>
  </calls_stat>
 </page>
@@ -231,8 +234,9 @@ def test_the_documented_example_queries_run_and_deduplicate(
         settings: Settings, delivered: Processes) -> None:
     per_day, per_destination = (connect(settings.clickhouse).execute(q) for q in doc_queries())
     day = date(2026, 11, 20)
-    # John: 0.083333 + 0.11; Ann: 336 France MOB, 0.2/min, increment 60: 60 s -> 0.2
-    assert per_day == [(2, day, 5, Decimal("0.193333"), Decimal("0.193333")),
+    # John: revenue 0.083333 + 0.11, profit 0.043333 + 0.11 (Carrier A cost 0.04);
+    # Ann: 336 France MOB, 0.2/min, increment 60: 60 s -> 0.2
+    assert per_day == [(2, day, 5, Decimal("0.193333"), Decimal("0.153333")),
                        (3, day, 1, Decimal("0.200000"), Decimal("0.200000"))]
     assert [(d, asr) for d, asr, _ in per_destination] == [
         ("France MOB", 1.0), ("Germany", 0.0), ("Germany MOB", 1.0), ("Lithuania MOB", 1.0),

@@ -1,0 +1,44 @@
+"""Work days and free days, and wall-clock time in a tariff's time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+WORK = "work"
+FREE = "free"
+ALL = "all"
+DAY_TYPES = (ALL, WORK, FREE)
+SATURDAY, SUNDAY = 5, 6
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """Free days are the weekend days plus the holidays; the others are work days."""
+
+    timezone: str = "UTC"
+    weekend: frozenset[int] = frozenset({SATURDAY, SUNDAY})  # date.weekday() numbers
+    holidays: frozenset[date] = field(default_factory=frozenset)
+
+    def day_type(self, day: date) -> str:
+        return FREE if day.weekday() in self.weekend or day in self.holidays else WORK
+
+    def local(self, epoch_ms: int) -> datetime:
+        moment = datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)
+        return (moment + timedelta(milliseconds=epoch_ms % 1000)).astimezone(zone(self.timezone))
+
+    def epoch_ms(self, day: date, second_of_day: int) -> int:
+        """Epoch ms of a local wall-clock moment (second 86400 is the next midnight)."""
+        if second_of_day >= 86_400:
+            day, second_of_day = day + timedelta(days=1), second_of_day - 86_400
+        hours, rest = divmod(second_of_day, 3600)
+        moment = datetime.combine(day, time(hours, rest // 60, rest % 60),
+                                  tzinfo=zone(self.timezone))
+        return int(moment.timestamp()) * 1000

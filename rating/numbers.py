@@ -1,0 +1,33 @@
+"""Number normalisation: what a switch sends, turned into E.164 digits for prefix matching."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class NumberPlan:
+    """How numbers are written where a tariff is used.
+
+    `country_code` turns national numbers (`national_prefix` + subscriber number) into
+    international ones; empty means numbers arrive international already.
+    """
+
+    country_code: str = ""
+    national_prefix: str = "0"
+    international_prefix: str = "00"
+
+    def normalise(self, number: str) -> str:
+        """E.164 digits without `+`: `+370 612-34567`, `00370...` and, in Lithuania,
+        `8612...` with national prefix 8 all become `37061234567`."""
+        text = number.strip()
+        international = text.startswith("+")
+        digits = "".join(ch for ch in text if "0" <= ch <= "9")
+        if international:
+            return digits
+        if self.international_prefix and digits.startswith(self.international_prefix):
+            return digits[len(self.international_prefix):]
+        if (self.country_code and self.national_prefix
+                and digits.startswith(self.national_prefix)):
+            return self.country_code + digits[len(self.national_prefix):]
+        return digits
