@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
+from cdrflow import rate_command
 from cdrflow.settings import Settings
 
 
@@ -32,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run the whole pipeline with the simulator")
     demo.add_argument("--rate", type=float, default=2.0, help="simulated calls per second")
     demo.add_argument("--count", type=int, default=0, help="calls to simulate (0: endless)")
+    rate_command.add_parser(commands)
     hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
 
@@ -122,6 +124,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from cdrflow.demo import run_demo
 
     return run_demo(settings, rate=args.rate, count=args.count or None)
+
+
+def _rate(settings: Settings, args: argparse.Namespace) -> int:
+    return rate_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ and asks for a fresh catch-up before it rejects a call for an unknown user or ta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import orjson
@@ -113,3 +114,17 @@ class ReferenceFeed:
             if await consumer.position(tp) < end:
                 return False
         return True
+
+
+async def load_reference_data(settings: Settings, timeout: float = 30.0) -> ReferenceData:
+    """Every reference event published so far, applied (for one-off commands)."""
+    feed = ReferenceFeed(settings)
+    task = asyncio.create_task(feed.run())
+    try:
+        async with asyncio.timeout(timeout):
+            await feed.ready.wait()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return feed.data
