@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from cdrflow import rate_command
+from cdrflow import dead_letters_command, rate_command
 from cdrflow.settings import Settings
 
 
@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rate", type=float, default=2.0, help="simulated calls per second")
     demo.add_argument("--count", type=int, default=0, help="calls to simulate (0: endless)")
     rate_command.add_parser(commands)
+    dead_letters_command.add_parser(commands)
     hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
 
@@ -128,6 +129,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
 def _rate(settings: Settings, args: argparse.Namespace) -> int:
     return rate_command.run(settings, args)
+
+
+def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    return dead_letters_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:

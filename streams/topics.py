@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -56,3 +56,24 @@ async def partitions_of(settings: Settings, *names: str) -> list[TopicPartition]
         return sorted(found)
     finally:
         await admin.close()
+
+
+async def read_all(settings: Settings, name: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of a topic (short name), from the beginning to its end right now,
+    partition by partition."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = await partitions_of(settings, settings.topic(name))
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=1000)
+                records += batch.get(tp, [])
+        return records
+    finally:
+        await consumer.stop()

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from cdrflow.settings import Settings
-from streams.topics import partitions_of
+from streams.topics import partitions_of, read_all
 
 
 class Processes:
@@ -65,22 +65,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str,
 
 async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes | None]]:
     """Every record of a topic, from the beginning to its current end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = await partitions_of(settings, settings.topic(topic))
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        records: list[tuple[bytes | None, bytes | None]] = []
-        for tp in partitions:
-            while await consumer.position(tp) < ends[tp]:
-                batch = await consumer.getmany(tp, timeout_ms=1000)
-                records += [(r.key, r.value) for r in batch.get(tp, [])]
-        return records
-    finally:
-        await consumer.stop()
+    return [(record.key, record.value) for record in await read_all(settings, topic)]
 
 
 async def group_lag(settings: Settings, group: str, topic: str) -> int:

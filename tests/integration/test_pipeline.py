@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -68,6 +71,9 @@ CALLS = [
          end_after=62_000, cause=16, billsec=60),
 ]
 GARBAGE = b'{"schema": "cdrflow.call-event/1", "type": "call_started", "call_id": 42'
+# answered, but the demo tariff has no rate for 999: a rejection, not a CDR
+UNRATEABLE = call("call-no-rate", JOHN, "999123456", T0 + 1_500_000, ring=True,
+                  answer_after=2_000, end_after=12_000, cause=16, billsec=10)
 
 
 def call_xml(calldate: str, destination: str, dispod: str, dst: str, billsec: str,
@@ -167,8 +173,11 @@ def publish_calls(settings: Settings, *extra: tuple[bytes, bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def delivered(settings: Settings, pipeline: Processes) -> Processes:
-    publish_calls(settings, (b"garbage", GARBAGE))
+    publish_calls(settings, (b"garbage", GARBAGE),
+                  *[(e.call_id.encode(), encode(e)) for e in UNRATEABLE])
     wait_for(lambda: cdr_count(settings) == len(CALLS), 120, "6 CDRs in ClickHouse", pipeline)
+    wait_for(lambda: len(asyncio.run(read_topic(settings, DEAD_LETTERS))) == 2, 60,
+             "2 dead letters", pipeline)
     return pipeline
 
 
@@ -179,10 +188,16 @@ def test_user_calls_get_lists_rated_calls_exactly(client: TestClient, delivered:
 def test_a_malformed_event_lands_in_dead_letters_with_its_reason(
         settings: Settings, delivered: Processes) -> None:
     letters = [orjson.loads(value) for _, value in asyncio.run(read_topic(settings, DEAD_LETTERS))]
-    assert [(d["reason"], d["value"], d["key"]) for d in letters] == [
-        ("not JSON: unexpected end of data: line 1 column 73 (char 72)",
-         GARBAGE.decode(), "garbage")]
-    assert letters[0]["topic"] == settings.topic(CALL_EVENTS)
+    garbage, = (d for d in letters if d["key"] == "garbage")
+    assert (garbage["reason"], garbage["value"], garbage["topic"]) == (
+        "not JSON: unexpected end of data: line 1 column 73 (char 72)", GARBAGE.decode(),
+        settings.topic(CALL_EVENTS))
+    rejected, = (d for d in letters if d["key"] == "call-no-rate")
+    assert rejected["reason"] == (
+        "rejected: no_rate: tariff 1 v1 of user 2 has no rate for 999123456")
+    # the whole call travels with the rejection, so it can be rated again later
+    assert (rejected["call"]["call_id"], rejected["call"]["billsec"]) == ("call-no-rate", 10)
+    assert len(letters) == 2
 
 
 def test_errors_are_mor_error_documents(client: TestClient, delivered: Processes) -> None:
@@ -242,3 +257,11 @@ def test_the_documented_example_queries_run_and_deduplicate(
         ("France MOB", 1.0), ("Germany", 0.0), ("Germany MOB", 1.0), ("Lithuania MOB", 1.0),
         ("USA", 0.0), ("United Kingdom MOB", 0.0)]
     assert [acd for _, asr, acd in per_destination if asr] == [60.0, 10.0, 20.0]
+
+
+def test_operators_list_dead_letters_by_reason(settings: Settings, delivered: Processes) -> None:
+    env = {**os.environ, **settings.to_env()}
+    listed = subprocess.run([sys.executable, "-m", "cdrflow.cli", "dead-letters", "--summary"],
+                            env=env, capture_output=True, text=True, check=True)
+    assert sorted(listed.stdout.splitlines()) == [
+        "       1  not JSON", "       1  rejected: no_rate", "2 dead letters"]
