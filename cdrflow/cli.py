@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from cdrflow import dead_letters_command, rate_command
+from cdrflow import dead_letters_command, rate_command, tariff_command
 from cdrflow.settings import Settings
 
 
@@ -37,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dead_letters_command.add_parser(commands)
     hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
+    tariff_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -133,6 +134,10 @@ def _rate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     return dead_letters_command.run(settings, args)
+
+
+def _tariff(settings: Settings, args: argparse.Namespace) -> int:
+    return tariff_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:
