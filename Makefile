@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test unit integration lint typecheck services services-stop services-status clean
+.PHONY: demo test unit integration lint typecheck services services-stop services-status bench clean
 
 demo: $(STAMP) services
 	$(BIN)/cdrflow demo
@@ -33,6 +33,9 @@ services-stop: $(STAMP)
 
 services-status: $(STAMP)
 	$(BIN)/python -m infra status
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (cdrflow needs Python 3.11+)"; exit 1; }

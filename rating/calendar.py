@@ -34,11 +34,24 @@ class Calendar:
         moment = datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)
         return (moment + timedelta(milliseconds=epoch_ms % 1000)).astimezone(zone(self.timezone))
 
+    def wall_clock(self, epoch_ms: int) -> tuple[date, int]:
+        """The local date and second of the day of a moment: `local(epoch_ms)` without
+        its milliseconds, for a third of the cost. (A zone picks its offset and fold from
+        the whole second, so dropping the milliseconds first changes nothing else.)"""
+        local = datetime.fromtimestamp(epoch_ms // 1000, tz=zone(self.timezone))
+        return local.date(), local.hour * 3600 + local.minute * 60 + local.second
+
     def epoch_ms(self, day: date, second_of_day: int) -> int:
         """Epoch ms of a local wall-clock moment (second 86400 is the next midnight)."""
-        if second_of_day >= 86_400:
-            day, second_of_day = day + timedelta(days=1), second_of_day - 86_400
-        hours, rest = divmod(second_of_day, 3600)
-        moment = datetime.combine(day, time(hours, rest // 60, rest % 60),
-                                  tzinfo=zone(self.timezone))
-        return int(moment.timestamp()) * 1000
+        return _epoch_ms(self.timezone, day, second_of_day)
+
+
+@lru_cache(maxsize=8192)
+def _epoch_ms(timezone: str, day: date, second_of_day: int) -> int:
+    # cached: a pure function, asked again and again for the few window edges of the
+    # days that calls are made on
+    if second_of_day >= 86_400:
+        day, second_of_day = day + timedelta(days=1), second_of_day - 86_400
+    hours, rest = divmod(second_of_day, 3600)
+    moment = datetime.combine(day, time(hours, rest // 60, rest % 60), tzinfo=zone(timezone))
+    return int(moment.timestamp()) * 1000

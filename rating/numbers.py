@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_NOT_DIGIT = re.compile("[^0-9]")  # anything but the ASCII digits (isdigit() takes ² too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +25,7 @@ class NumberPlan:
         `8612...` with national prefix 8 all become `37061234567`."""
         text = number.strip()
         international = text.startswith("+")
-        digits = "".join(ch for ch in text if "0" <= ch <= "9")
+        digits = text if text.isascii() and text.isdigit() else _NOT_DIGIT.sub("", text)
         if international:
             return digits
         if self.international_prefix and digits.startswith(self.international_prefix):

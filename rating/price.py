@@ -9,9 +9,11 @@ rounding mode and decimals.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from rating.tariff import EVENT, MINUTE, ZERO, Rate, Tariff, rate_at
 
@@ -45,7 +47,15 @@ class Priced:
 def price_call(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int,
                billsec: int, answered: bool) -> Priced:
     """Price a call that was answered at `begin_ms` and billed `billsec` seconds."""
-    first = _rate_at(tariff, rates, prefix, begin_ms)[0]
+    at_begin = None
+    if len(rates) == 1 and rates[0].always:
+        # most destinations: one rate for every day, all day, is what `_rate_at` would
+        # find whatever the clock said, so the clock is not read (unanswered calls never
+        # read it; answered ones read it once, for their first piece)
+        first = rates[0]
+    else:
+        at_begin = _rate_at(tariff, rates, prefix, begin_ms)
+        first = at_begin[0]
     pieces: list[Piece] = []
     if answered and billsec > 0 and billsec > first.grace_time:
         for index, tier in enumerate(first.tiers):
@@ -57,24 +67,31 @@ def price_call(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int
                 continue
             covered = min(billsec, tier.end if tier.end is not None else billsec) - tier.start
             billed = -(-covered // tier.increment) * tier.increment
-            pieces += _minute_pieces(tariff, rates, prefix, begin_ms, first, index, billed)
+            pieces += _minute_pieces(tariff, rates, prefix, begin_ms, first, at_begin, index,
+                                     billed)
     elif not answered and tariff.charge_unanswered:
         pieces = [Piece(i, EVENT, begin_ms, 0, t.price, window(first), t.price)
                   for i, t in enumerate(first.tiers) if t.kind == EVENT and t.start == 0]
-    exact = sum((p.amount for p in pieces), ZERO)
-    return Priced(first, sum(p.seconds for p in pieces), exact, tariff.quantize(exact),
-                  tuple(pieces))
+    exact, seconds = ZERO, 0
+    for piece in pieces:
+        exact += piece.amount
+        seconds += piece.seconds
+    return Priced(first, seconds, exact, tariff.quantize(exact), tuple(pieces))
 
 
 def _minute_pieces(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int,
-                   first: Rate, tier_index: int, seconds: int) -> list[Piece]:
+                   first: Rate, at_begin: tuple[Rate, int] | None, tier_index: int,
+                   seconds: int) -> list[Piece]:
     """The billed seconds of one minute tier, cut where the window changes."""
     tier = first.tiers[tier_index]
     offset = tier.start
     pieces = []
     while seconds > 0:
         at_ms = begin_ms + offset * 1000
-        rate, window_end_ms = _rate_at(tariff, rates, prefix, at_ms)
+        if at_begin is not None and at_ms == begin_ms:
+            rate, window_end_ms = at_begin  # the same moment price_call looked up
+        else:
+            rate, window_end_ms = _rate_at(tariff, rates, prefix, at_ms)
         span = min(seconds, -(-(window_end_ms - at_ms) // 1000))
         price = tier.price if rate is first else _minute_price(rate, offset)
         pieces.append(Piece(tier_index, MINUTE, at_ms, span, price, window(rate),
@@ -88,13 +105,14 @@ def _rate_at(tariff: Tariff, rates: Sequence[Rate], prefix: str,
              at_ms: int) -> tuple[Rate, int]:
     """The rate in force at a moment, and when its window (or the day) ends."""
     calendar = tariff.calendar
-    local = calendar.local(at_ms)
-    second = local.hour * 3600 + local.minute * 60 + local.second
-    rate = rate_at(rates, calendar.day_type(local.date()), second)
+    day, second = calendar.wall_clock(at_ms)
+    rate = rate_at(rates, calendar.day_type(day), second)
     if rate is None:
+        local = calendar.local(at_ms)
         raise NoRateInForce(f"no rate for prefix {prefix} at {local:%Y-%m-%d %H:%M:%S %Z}")
-    end = next(b for b in tariff.boundaries[prefix] if b > second)
-    return rate, calendar.epoch_ms(local.date(), end)
+    boundaries = tariff.boundaries[prefix]  # sorted, from 0 to 86400
+    end = boundaries[bisect.bisect_right(boundaries, second)]
+    return rate, calendar.epoch_ms(day, end)
 
 
 def _minute_price(rate: Rate, offset: int) -> Decimal:
@@ -106,7 +124,12 @@ def _minute_price(rate: Rate, offset: int) -> Decimal:
 
 
 def window(rate: Rate) -> str:
-    return f"{rate.days} {_clock(rate.start_second)}-{_clock(rate.end_second)}"
+    return _window(rate.days, rate.start_second, rate.end_second)
+
+
+@lru_cache(maxsize=1024)
+def _window(days: str, start_second: int, end_second: int) -> str:
+    return f"{days} {_clock(start_second)}-{_clock(end_second)}"
 
 
 def _clock(second: int) -> str:

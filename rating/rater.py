@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 import orjson
 
@@ -45,8 +46,7 @@ class Rejected(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class Side:
+class Side(NamedTuple):  # one price side of one call (a named tuple: cheap to make)
     tariff: Tariff
     rate: Rate | None
     priced: Priced | None
@@ -146,12 +146,16 @@ class _Converter:
 
     def __init__(self, data: ReferenceData, currency: str, at_ms: int) -> None:
         self.data, self.currency, self.at_ms = data, currency, at_ms
+        self.factors: dict[str, Decimal] = {}  # by tariff currency: asked up to 4 times a call
 
     def factor(self, tariff: Tariff) -> Decimal:
-        factor = self.data.exchange.factor(tariff.currency, self.currency, self.at_ms)
+        factor = self.factors.get(tariff.currency)
         if factor is None:
-            raise Rejected(NO_EXCHANGE_RATE, f"no exchange rate from {tariff.currency} "
-                                             f"to {self.currency} at {self.at_ms}")
+            factor = self.data.exchange.factor(tariff.currency, self.currency, self.at_ms)
+            if factor is None:
+                raise Rejected(NO_EXCHANGE_RATE, f"no exchange rate from {tariff.currency} "
+                                                 f"to {self.currency} at {self.at_ms}")
+            self.factors[tariff.currency] = factor
         return factor
 
     def __call__(self, amount: Decimal, tariff: Tariff) -> Decimal:

@@ -29,6 +29,7 @@ ROUNDING_MODES = {
     "down": ROUND_FLOOR, "truncate": ROUND_DOWN,
 }
 ZERO = Decimal(0)
+QUANTA = tuple(Decimal(1).scaleb(-places) for places in range(7))  # 1, 0.1, ... 0.000001
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +84,17 @@ class Rate:
         return self.destination.prefix
 
     @property
+    def always(self) -> bool:
+        """In force on every day, all day."""
+        return self.days == ALL and self.start_second == 0 and self.end_second == DAY_SECONDS
+
+    @property
     def price_per_minute(self) -> Decimal:
         """The price of the tier that covers most calls: the first minute tier."""
-        return next((t.price for t in self.tiers if t.kind == MINUTE), ZERO)
+        for tier in self.tiers:
+            if tier.kind == MINUTE:
+                return tier.price
+        return ZERO
 
     @classmethod
     def wholesale(cls, destination: Destination, price_per_minute: Decimal,
@@ -157,8 +166,7 @@ class Tariff:
         return None
 
     def quantize(self, amount: Decimal) -> Decimal:
-        return amount.quantize(Decimal(1).scaleb(-self.decimals),
-                               rounding=ROUNDING_MODES[self.rounding])
+        return amount.quantize(QUANTA[self.decimals], rounding=ROUNDING_MODES[self.rounding])
 
 
 def rate_at(rates: Sequence[Rate], day_type: str, second_of_day: int) -> Rate | None:
