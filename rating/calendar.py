@@ -41,17 +41,24 @@ class Calendar:
         local = datetime.fromtimestamp(epoch_ms // 1000, tz=zone(self.timezone))
         return local.date(), local.hour * 3600 + local.minute * 60 + local.second
 
-    def epoch_ms(self, day: date, second_of_day: int) -> int:
-        """Epoch ms of a local wall-clock moment (second 86400 is the next midnight)."""
-        return _epoch_ms(self.timezone, day, second_of_day)
+    def epoch_ms(self, day: date, second_of_day: int, after_ms: int | None = None) -> int:
+        """Epoch ms of a local wall-clock moment (second 86400 is the next midnight).
+
+        A wall-clock time that happens twice (the hour repeated when summer time ends)
+        is its first occurrence, or, with `after_ms`, the first occurrence after it."""
+        moment = _epoch_ms(self.timezone, day, second_of_day, 0)
+        if after_ms is not None and moment <= after_ms:
+            moment = _epoch_ms(self.timezone, day, second_of_day, 1)
+        return moment
 
 
 @lru_cache(maxsize=8192)
-def _epoch_ms(timezone: str, day: date, second_of_day: int) -> int:
+def _epoch_ms(timezone: str, day: date, second_of_day: int, fold: int) -> int:
     # cached: a pure function, asked again and again for the few window edges of the
     # days that calls are made on
     if second_of_day >= 86_400:
         day, second_of_day = day + timedelta(days=1), second_of_day - 86_400
     hours, rest = divmod(second_of_day, 3600)
-    moment = datetime.combine(day, time(hours, rest // 60, rest % 60), tzinfo=zone(timezone))
+    moment = datetime.combine(day, time(hours, rest // 60, rest % 60, fold=fold),
+                              tzinfo=zone(timezone))
     return int(moment.timestamp()) * 1000

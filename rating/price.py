@@ -112,7 +112,9 @@ def _rate_at(tariff: Tariff, rates: Sequence[Rate], prefix: str,
         raise NoRateInForce(f"no rate for prefix {prefix} at {local:%Y-%m-%d %H:%M:%S %Z}")
     boundaries = tariff.boundaries[prefix]  # sorted, from 0 to 86400
     end = boundaries[bisect.bisect_right(boundaries, second)]
-    return rate, calendar.epoch_ms(day, end)
+    # the window ends after `at_ms`, also in the hour repeated when summer time ends
+    # (at least one second later, so a piece is never empty or negative)
+    return rate, max(calendar.epoch_ms(day, end, after_ms=at_ms), at_ms + 1000)
 
 
 def _minute_price(rate: Rate, offset: int) -> Decimal:

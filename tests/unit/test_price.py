@@ -208,3 +208,31 @@ def test_billed_seconds_cover_the_call(rate: Rate, billsec: int) -> None:
 
 def test_datetime_helper() -> None:
     assert FRIDAY_10 == int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp()) * 1000
+
+
+# Vilnius, 2026-10-25: summer time ends at 04:00 EEST, so 03:00-04:00 happens twice.
+# Windows: 0.06/min until 03:30, 0.12/min after.
+EARLY = wholesale("0.06", start_second=0, end_second=3 * 3600 + 1800)
+LATE = wholesale("0.12", start_second=3 * 3600 + 1800, end_second=86_400)
+VILNIUS = {"calendar": Calendar("Europe/Vilnius")}
+
+
+@pytest.mark.parametrize("fold", [0, 1], ids=["first-03:29", "repeated-03:29"])
+def test_a_window_edge_in_the_repeated_hour(fold: int) -> None:
+    from zoneinfo import ZoneInfo
+    answered = datetime(2026, 10, 25, 3, 29, fold=fold, tzinfo=ZoneInfo("Europe/Vilnius"))
+    begin = int(answered.timestamp()) * 1000
+    # either time 03:29 comes: 60 s at 0.06 (0.06), then 60 s at 0.12 (0.12) = 0.18
+    assert price([EARLY, LATE], 120, begin, **VILNIUS) == (120, "0.180000")
+
+
+@given(st.integers(ms(2026, 10, 24, 22, tz="Europe/Vilnius"),
+                   ms(2026, 10, 25, 6, tz="Europe/Vilnius")),
+       st.integers(1, 10_000))
+def test_pieces_around_summer_time_changes_are_never_empty_or_negative(
+        begin: int, billsec: int) -> None:
+    tariff = Tariff.of(1, 1, "t", "USD", 0, [EARLY, LATE], **VILNIUS)
+    priced = price_call(tariff, tariff.rates["370"], "370", begin, billsec, True)
+    assert all(piece.seconds > 0 for piece in priced.pieces)
+    assert sum(piece.seconds for piece in priced.pieces) == billsec
+    assert priced.amount >= 0
