@@ -25,3 +25,4 @@ class Call:
     duration: int
     provider_id: int = 0
     provider_name: str = ""
+    did: str = ""  # the DID number the call came in through, if any

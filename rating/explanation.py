@@ -85,6 +85,9 @@ def explain(result: Cdr | Rejection, data: ReferenceData, user_id: int, dst: str
         name = cdr.provider_name or (known.name if known else "")
         lines.append(f"provider     {cdr.provider_id} {name}: "
                      f"{cdr.provider_price} at {cdr.provider_rate}/min")
+    if cdr.did:
+        lines.append(f"DID          {cdr.did}: incoming {cdr.did_inc_price}, owner "
+                     f"{cdr.did_price}, provider {cdr.did_prov_price}")
     lines.append(f"profit       {cdr.profit} {cdr.currency}")
     return "\n".join(lines) + "\n"
 

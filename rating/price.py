@@ -54,8 +54,15 @@ def price_call(tariff: Tariff, rates: Sequence[Rate], prefix: str, begin_ms: int
         # read it; answered ones read it once, for their first piece)
         first = rates[0]
     else:
-        at_begin = _rate_at(tariff, rates, prefix, begin_ms)
-        first = at_begin[0]
+        try:
+            at_begin = _rate_at(tariff, rates, prefix, begin_ms)
+        except NoRateInForce:
+            if (answered and billsec > 0) or (not answered and tariff.charge_unanswered):
+                raise
+            at_begin = None  # nothing to charge, so no window needs to cover the moment:
+            first = rates[0]  # any rate of the prefix names the destination
+        else:
+            first = at_begin[0]
     pieces: list[Piece] = []
     if answered and billsec > 0 and billsec > first.grace_time:
         for index, tier in enumerate(first.tiers):

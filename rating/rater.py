@@ -26,6 +26,7 @@ UNKNOWN_PROVIDER = "unknown_provider"
 NO_TARIFF = "no_tariff"
 NO_RATE = "no_rate"
 NO_EXCHANGE_RATE = "no_exchange_rate"
+UNKNOWN_DID = "unknown_did"
 MICRO = Decimal("0.000001")
 RATE_PLACES = Decimal("0.0000000001")
 HUNDRED = Decimal(100)
@@ -70,7 +71,8 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
     status = disposition(call)
     answered = status == ANSWERED
     billsec = call.billsec if answered else 0
-    user = _side(data, account.tariff_id, call, answered, billsec, f"user {account.user_id}")
+    user = _side(data, account.tariff_id, call, answered, billsec, f"user {account.user_id}",
+                 rate_needed=not call.did)
     reseller = None
     owner = data.accounts.get(account.owner_id) if account.owner_id else None
     if owner is not None and owner.role == "reseller":
@@ -86,6 +88,7 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
     show = _converter(data, account.currency, call.start_ms)
     user_price = show(user.amount, user.tariff)
     provider_price = show(provider.amount, provider.tariff) if provider else ZERO
+    did_inc, did_owner, did_provider = _did_prices(call, data, answered, billsec, show)
     with_tax = (user_price * (1 + account.tax_percent / HUNDRED)).quantize(
         MICRO, rounding=ROUND_HALF_UP)
     destination = user.rate.destination if user.rate else None
@@ -100,21 +103,20 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
         destination=destination.name if destination else "",
         tariff_id=user.tariff.tariff_id, tariff_version=user.tariff.version,
         currency=account.currency,
-        user_rate=show(user.rate.price_per_minute, user.tariff) if user.rate else ZERO,
+        user_rate=show.rate(user.rate, user.tariff),
         user_price=user_price,
         provider_id=call.provider_id, provider_name=call.provider_name,
-        provider_rate=(show(provider.rate.price_per_minute, provider.tariff)
-                       if provider and provider.rate else ZERO),
+        provider_rate=show.rate(provider.rate, provider.tariff) if provider else ZERO,
         provider_price=provider_price,
         reseller_id=owner.user_id if reseller and owner else 0,
-        reseller_rate=(show(reseller.rate.price_per_minute, reseller.tariff)
-                       if reseller and reseller.rate else ZERO),
+        reseller_rate=show.rate(reseller.rate, reseller.tariff) if reseller else ZERO,
         reseller_price=show(reseller.amount, reseller.tariff) if reseller else ZERO,
-        profit=user_price - provider_price,
+        did=call.did, did_inc_price=did_inc, did_price=did_owner, did_prov_price=did_provider,
+        profit=user_price + did_inc + did_owner - provider_price - did_provider,
         direction=destination.direction if destination else "",
         destination_group=destination.group if destination else "",
         tariff_currency=user.tariff.currency,
-        exchange_rate=show.factor(user.tariff).quantize(RATE_PLACES, rounding=ROUND_HALF_UP),
+        exchange_rate=show.recorded_factor(user.tariff),
         tax_percent=account.tax_percent,
         user_price_with_tax=with_tax,
         rate_pieces=_pieces_json(user),
@@ -122,16 +124,18 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
 
 
 def _side(data: ReferenceData, tariff_id: int, call: Call, answered: bool, billsec: int,
-          who: str) -> Side:
+          who: str, number: str | None = None, rate_needed: bool = True) -> Side:
+    """One price side: the call priced with one tariff, against `number` (default dst)."""
+    number = call.dst if number is None else number
     tariff = data.tariffs.in_force(tariff_id, call.start_ms)
     if tariff is None:
         raise Rejected(NO_TARIFF, f"tariff {tariff_id} of {who} is not in force "
                                   f"at {call.start_ms}")
-    rates = tariff.match(call.dst)
+    rates = tariff.match(number)
     if rates is None:
-        if answered or tariff.charge_unanswered:
+        if rate_needed and (answered or tariff.charge_unanswered):
             raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {who} "
-                                    f"has no rate for {call.dst}")
+                                    f"has no rate for {number}")
         return Side(tariff, None, None)
     begin_ms = call.answer_ms or call.end_ms - billsec * 1000
     try:
@@ -159,13 +163,53 @@ class _Converter:
         return factor
 
     def __call__(self, amount: Decimal, tariff: Tariff) -> Decimal:
-        if tariff.currency == self.currency:
-            return amount
+        if tariff.currency == self.currency or not amount:
+            return amount  # zero is zero in every currency: no exchange rate needed
         return (amount * self.factor(tariff)).quantize(MICRO, rounding=ROUND_HALF_UP)
+
+    def rate(self, rate: Rate | None, tariff: Tariff) -> Decimal:
+        """A rate's price per minute for display: 0 when no exchange rate is known (a
+        call that cost something was rejected already, so only free calls get here)."""
+        if rate is None:
+            return ZERO
+        try:
+            return self(rate.price_per_minute, tariff)
+        except Rejected:
+            return ZERO
+
+    def recorded_factor(self, tariff: Tariff) -> Decimal:
+        """The factor as the CDR records it: 0 when none is known and none was needed."""
+        try:
+            factor = self.factor(tariff)
+        except Rejected:
+            return ZERO
+        return factor.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def _converter(data: ReferenceData, currency: str, at_ms: int) -> _Converter:
     return _Converter(data, currency, at_ms)
+
+
+def _did_prices(call: Call, data: ReferenceData, answered: bool, billsec: int,
+                show: _Converter) -> tuple[Decimal, Decimal, Decimal]:
+    """(incoming, owner, provider) prices of a call through a DID, in the user's currency:
+    each priced with the DID's tariff for it against the DID number."""
+    if not call.did:
+        return ZERO, ZERO, ZERO
+    did = data.dids.get(call.did)
+    if did is None:
+        raise Rejected(UNKNOWN_DID, f"DID {call.did} is not known")
+    prices = []
+    for role, tariff_id in (("incoming", did.incoming_tariff_id),
+                            ("owner", did.owner_tariff_id),
+                            ("provider", did.provider_tariff_id)):
+        if not tariff_id:
+            prices.append(ZERO)
+            continue
+        side = _side(data, tariff_id, call, answered, billsec, f"DID {did.did} ({role})",
+                     number=did.did)
+        prices.append(show(side.amount, side.tariff))
+    return prices[0], prices[1], prices[2]
 
 
 def _pieces_json(side: Side) -> str:

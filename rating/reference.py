@@ -57,6 +57,17 @@ class Provider:
     tariff_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class Did:
+    """A DID number and who pays what for calls through it (tariff 0: nothing)."""
+
+    did: str
+    user_id: int  # the owner; 0 while the DID is free
+    incoming_tariff_id: int = 0  # the calling user pays (did_inc_price)
+    owner_tariff_id: int = 0  # the owner pays (did_price)
+    provider_tariff_id: int = 0  # the operator pays the DID's provider (did_prov_price)
+
+
 class ExchangeBook:
     """Exchange rates over time; the system currency is worth 1."""
 
@@ -93,6 +104,7 @@ class ReferenceData:
         self.accounts: dict[int, Account] = {}
         self.devices: dict[int, Device] = {}
         self.providers: dict[int, Provider] = {}
+        self.dids: dict[str, Did] = {}
         self.tariffs = TariffBook()
         self.exchange = ExchangeBook()
         self.exchange.add(ExchangeRate(system_currency, ONE, 0))
@@ -107,6 +119,8 @@ class ReferenceData:
             self.accounts[thing.user_id] = thing
         elif isinstance(thing, Device):
             self.devices[thing.device_id] = thing
+        elif isinstance(thing, Did):
+            self.dids[thing.did] = thing
         else:
             self.providers[thing.provider_id] = thing
         return thing
@@ -135,7 +149,7 @@ class ReferenceData:
         return thing
 
 
-def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider:
+def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | Did:
     schema, kind = event.get("schema"), event.get("type")
     if schema == ACCOUNT_SCHEMA and kind in ("user_created", "user_updated"):
         role = text(event, "role")
@@ -167,6 +181,12 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider:
     if schema == ACCOUNT_SCHEMA and kind == "provider_created":
         return Provider(integer(event, "provider_id"), text(event, "name"),
                         integer(event, "tariff_id"))
+    if schema == ACCOUNT_SCHEMA and kind == "did_created":
+        did = text(event, "did")
+        if not did.isdigit():
+            raise ValueError("did_created: did must be digits")
+        return Did(did, integer(event, "user_id", 0), integer(event, "incoming_tariff_id", 0),
+                   integer(event, "owner_tariff_id", 0), integer(event, "provider_tariff_id", 0))
     raise ValueError(f"unknown reference event {schema!r}/{kind!r}")
 
 

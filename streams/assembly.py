@@ -60,4 +60,5 @@ def apply(state: State | None, event: CallEvent) -> Step:
         duration=event.duration,
         provider_id=started.get("provider_id", 0),
         provider_name=started.get("provider_name", ""),
+        did=started.get("did", ""),
     ))

@@ -35,6 +35,7 @@ class CallStarted:
     uniqueid: str
     provider_id: int = 0
     provider_name: str = ""
+    did: str = ""  # the DID number the call came in through, if any
 
 
 @dataclass(frozen=True, slots=True)

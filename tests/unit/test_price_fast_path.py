@@ -33,7 +33,13 @@ DEST = Destination("370", "Lithuania")
 
 def general_price(tariff: Tariff, rates: tuple[Rate, ...], prefix: str, begin_ms: int,
                   billsec: int, answered: bool) -> Priced:
-    first = _rate_at(tariff, rates, prefix, begin_ms)[0]
+    charged = (answered and billsec > 0) or (not answered and tariff.charge_unanswered)
+    try:
+        first = _rate_at(tariff, rates, prefix, begin_ms)[0]
+    except NoRateInForce:
+        if charged:
+            raise
+        first = rates[0]  # nothing is charged: no window needs to cover the moment
     pieces: list[Piece] = []
     if answered and billsec > 0 and billsec > first.grace_time:
         for index, tier in enumerate(first.tiers):

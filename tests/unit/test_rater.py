@@ -12,6 +12,7 @@ from rating.rater import (
     NO_EXCHANGE_RATE,
     NO_RATE,
     NO_TARIFF,
+    UNKNOWN_DID,
     UNKNOWN_PROVIDER,
     UNKNOWN_USER,
     Rejection,
@@ -170,3 +171,42 @@ def test_cdr_round_trips_through_its_json_form() -> None:
 
 def test_account_schema_constant() -> None:
     assert account_events()[0]["schema"] == ACCOUNT_SCHEMA
+
+
+def did_created(did: str, owner: int, incoming: int = 0, owner_pays: int = 0,
+                provider: int = 0) -> dict[str, object]:
+    return {"schema": ACCOUNT_SCHEMA, "type": "did_created", "did": did, "user_id": owner,
+            "incoming_tariff_id": incoming, "owner_tariff_id": owner_pays,
+            "provider_tariff_id": provider}
+
+
+def test_a_call_to_a_did_prices_its_incoming_and_owner_sides() -> None:
+    # John calls Ann's DID 37052000999 for 20 s. Retail 370 at 0.05/min: 0.05 x 20/60 =
+    # 0.0166667 -> 0.016667. The DID's incoming and owner tariffs are tariff 2 (370 at
+    # 0.02/min): 0.02 x 20/60 = 0.0066667 -> 0.006667 each.
+    # profit = 0.016667 + 0.006667 + 0.006667 = 0.030001
+    call = replace(CALL, dst="37052000999", did="37052000999")
+    found = cdr(call, did_created("37052000999", 3, incoming=2, owner_pays=2))
+    assert (found.did, found.user_price, found.did_inc_price, found.did_price,
+            found.did_prov_price, found.profit) == (
+        "37052000999", Decimal("0.016667"), Decimal("0.006667"), Decimal("0.006667"),
+        Decimal("0"), Decimal("0.030001"))
+
+
+DID_TARIFF = {"schema": TARIFF_SCHEMA, "type": "tariff_published", "tariff_id": 4,
+              "version": 1, "name": "DID prices", "currency": "USD", "effective_from_ms": 0,
+              "rates": [{"prefix": "999", "destination": "DID range", "rate": "0.01"}]}
+
+
+def test_a_did_call_needs_no_retail_rate() -> None:
+    # an outside call to DID 999100 for 60 s: no retail rate for 999 (user price 0, not a
+    # rejection); the owner pays 0.01 x 60/60 = 0.01; the DID's provider costs 0.01 too
+    call = replace(CALL, dst="999100", did="999100", billsec=60, duration=65)
+    found = cdr(call, DID_TARIFF, did_created("999100", 2, owner_pays=4, provider=4))
+    assert (found.user_price, found.did_price, found.did_prov_price, found.profit) == (
+        Decimal("0"), Decimal("0.010000"), Decimal("0.010000"), Decimal("0.000000"))
+
+
+def test_an_unknown_did_is_a_rejection() -> None:
+    assert rate(replace(CALL, did="12345")) == Rejection("c-1", UNKNOWN_DID,
+                                                         "DID 12345 is not known")
