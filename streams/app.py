@@ -109,6 +109,5 @@ def create_app(settings: Settings) -> faust.App:
                 log.exception("call event %s failed", call_event.call_id)
                 await reject(f"internal error: {type(exc).__name__}: {exc}", event)
 
-    app.cdrflow_feed = feed  # type: ignore[attr-defined]
     return app
 
