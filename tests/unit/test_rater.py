@@ -4,6 +4,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 import orjson
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cdrflow.demo_data import account_events, tariff_events
 from rating.call import Call
@@ -210,3 +212,18 @@ def test_a_did_call_needs_no_retail_rate() -> None:
 def test_an_unknown_did_is_a_rejection() -> None:
     assert rate(replace(CALL, did="12345")) == Rejection("c-1", UNKNOWN_DID,
                                                          "DID 12345 is not known")
+
+
+@given(st.sampled_from(["37061234567", "37052000201", "447700900123", "4915112345678",
+                        "12125551234", "33612345678", "999123"]),
+       st.integers(0, 7_200), st.booleans(), st.integers(1_700_000_000_000, 1_800_000_000_000))
+def test_rating_is_deterministic_and_rating_twice_changes_nothing(
+        dst: str, billsec: int, answered: bool, start_ms: int) -> None:
+    call = replace(CALL, dst=dst, start_ms=start_ms, answer_ms=start_ms if answered else 0,
+                   end_ms=start_ms + billsec * 1000, billsec=billsec if answered else 0,
+                   duration=billsec, hangup_cause=16 if answered else 19)
+    data = reference()
+    first = rate_call(call, data)
+    assert rate_call(call, data) == first == rate_call(call, reference())
+    if isinstance(first, Cdr):
+        assert first.user_price >= 0 and first.user_price_with_tax >= first.user_price
