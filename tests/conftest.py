@@ -21,9 +21,15 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from cdrflow.settings import ClickHouseEndpoint, Settings
 from infra import services
+
+# Property tests are judged by their answers, never by their speed: a loaded CI machine
+# must not turn a slow example into a failure (speed is measured under bench/).
+hypothesis_settings.register_profile("cdrflow", deadline=None)
+hypothesis_settings.load_profile("cdrflow")
 
 SERVICE_FIXTURES = frozenset({"kafka_bootstrap", "clickhouse_endpoint", "integration_settings"})
 ENV_ENDPOINT_WAIT_S = 15.0
