@@ -24,12 +24,14 @@ from rating.tariff_events import TARIFF_SCHEMA
 from rating.tariff_import import import_options, version_events
 
 GOLDEN = Path(__file__).parents[1] / "golden"
-MONEY = ("price", "provider_price", "reseller_price", "profit", "with_tax", "exchange_rate")
+MONEY = ("price", "provider_price", "reseller_price", "profit", "with_tax", "exchange_rate",
+         "did_inc", "did_price", "did_prov")
 CDR_FIELDS = {"price": "user_price", "billed": "user_billsec", "prefix": "prefix",
               "version": "tariff_version", "provider_price": "provider_price",
               "reseller_price": "reseller_price", "profit": "profit",
               "with_tax": "user_price_with_tax", "exchange_rate": "exchange_rate",
-              "disposition": "disposition"}
+              "disposition": "disposition", "did_inc": "did_inc_price",
+              "did_price": "did_price", "did_prov": "did_prov_price"}
 
 
 def epoch_ms(moment: str) -> int:
@@ -65,7 +67,7 @@ def _case(row: dict[str, str]) -> Case:
         ringing=row["ringing"] == "yes", user_id=int(row["user"]), device_id=1, server_id=1,
         src="201", dst=row["dst"], clid="201", channel="SIP/201", uniqueid=row["id"],
         hangup_cause=int(row["cause"] or 16), billsec=billsec, duration=ring + billsec,
-        provider_id=int(row["provider"] or 0))
+        provider_id=int(row["provider"] or 0), did=row.get("did") or "")
     expect = dict(pair.split("=", 1) for pair in row["expect"].split())
     return Case(row["id"], call, expect, row["why"], row.get("bug") or "")
 
@@ -94,6 +96,11 @@ def load_reference() -> ReferenceData:
         data.apply({"schema": TARIFF_SCHEMA, "type": "exchange_rate_set",
                     "currency": rate["currency"], "rate": rate["rate"],
                     "effective_from_ms": epoch_ms(rate["from"])})
+    for did in setup.get("dids", []):
+        data.apply({"schema": ACCOUNT_SCHEMA, "type": "did_created", "did": did["did"],
+                    "user_id": did["user_id"], "incoming_tariff_id": did["incoming_tariff_id"],
+                    "owner_tariff_id": did["owner_tariff_id"],
+                    "provider_tariff_id": did["provider_tariff_id"]})
     return data
 
 
@@ -134,3 +141,4 @@ def test_the_corpus_is_large_and_every_case_is_worked_out() -> None:
     assert len({case.id for case in CASES}) == len(CASES)
     assert all(case.why for case in CASES)
     assert all("price" in case.expect or "reject" in case.expect for case in CASES)
+    assert sum(1 for case in CASES if case.call.did) >= 12
