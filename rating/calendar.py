@@ -14,6 +14,12 @@ DAY_TYPES = (ALL, WORK, FREE)
 SATURDAY, SUNDAY = 5, 6
 
 
+def clock(second_of_day: int) -> str:
+    """`HH:MM:SS` of a second of the day (86400 is `24:00:00`)."""
+    return (f"{second_of_day // 3600:02d}:{second_of_day % 3600 // 60:02d}:"
+            f"{second_of_day % 60:02d}")
+
+
 @lru_cache(maxsize=64)
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import orjson
 
-from rating.calendar import Calendar
+from rating.calendar import Calendar, clock
 from rating.cdr import Cdr
 from rating.disposition import dispod
 from rating.rater import Rejection
@@ -105,7 +105,7 @@ def _about(rate: Rate) -> str:
 
 def _window(rate: Rate) -> str:
     days = {"all": "every day", "work": "work days", "free": "free days"}[rate.days]
-    return f"{days} {_clock(rate.start_second)}-{_clock(rate.end_second)}"
+    return f"{days} {clock(rate.start_second)}-{clock(rate.end_second)}"
 
 
 def _tiers(tiers: tuple[Tier, ...]) -> str:
@@ -118,9 +118,6 @@ def _tiers(tiers: tuple[Tier, ...]) -> str:
 def _price(piece: dict[str, object]) -> str:
     return f"{piece['price']}" + ("/min" if piece["kind"] == "minute" else " once")
 
-
-def _clock(second: int) -> str:
-    return f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}"
 
 
 def _when(calendar: Calendar, epoch_ms: int) -> str:

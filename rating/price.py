@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from rating.calendar import clock
 from rating.tariff import EVENT, MINUTE, ZERO, Rate, Tariff, rate_at
 
 SIXTY = Decimal(60)
@@ -138,8 +139,5 @@ def window(rate: Rate) -> str:
 
 @lru_cache(maxsize=1024)
 def _window(days: str, start_second: int, end_second: int) -> str:
-    return f"{days} {_clock(start_second)}-{_clock(end_second)}"
+    return f"{days} {clock(start_second)}-{clock(end_second)}"
 
-
-def _clock(second: int) -> str:
-    return f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rating.calendar import ALL, FREE, WORK
+from rating.calendar import ALL, FREE, WORK, clock
 from rating.tariff import DAY_SECONDS, Rate
 from rating.tariff_events import rate_from_json
 
@@ -154,10 +154,10 @@ def _row(cells: dict[str, str], line: int) -> tuple[dict[str, Any], Rate] | list
     elif daytype:
         rate["days"] = DAYTYPES[daytype]
     if cells.get("start_time"):
-        rate["start_time"] = _clock(_time_of_day(cells["start_time"], "start_time", bad))
+        rate["start_time"] = clock(_time_of_day(cells["start_time"], "start_time", bad))
     if cells.get("end_time"):
         last = _time_of_day(cells["end_time"], "end_time", bad)
-        rate["end_time"] = _clock(last if last == DAY_SECONDS else last + 1)  # MOR: inclusive
+        rate["end_time"] = clock(last if last == DAY_SECONDS else last + 1)  # MOR: inclusive
     if errors:
         return errors
     try:
@@ -192,9 +192,6 @@ def _time_of_day(value: str, column: str, bad: Report) -> int:
         bad(column, f"must be a time of day from 00:00:00 to 24:00:00, got {value!r}")
     return total
 
-
-def _clock(second: int) -> str:
-    return f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}"
 
 
 def _tiers(value: str, bad: Report) -> list[dict[str, Any]]:
