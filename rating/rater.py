@@ -85,7 +85,7 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
             raise Rejected(UNKNOWN_PROVIDER, f"provider {call.provider_id} is not known")
         provider = _side(data, known.tariff_id, call, answered, billsec,
                          f"provider {known.provider_id}")
-    show = _converter(data, account.currency, call.start_ms)
+    show = _Converter(data, account.currency, call.start_ms)
     user_price = show(user.amount, user.tariff)
     provider_price = show(provider.amount, provider.tariff) if provider else ZERO
     did_inc, did_owner, did_provider = _did_prices(call, data, answered, billsec, show)
@@ -184,10 +184,6 @@ class _Converter:
         except Rejected:
             return ZERO
         return factor.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _converter(data: ReferenceData, currency: str, at_ms: int) -> _Converter:
-    return _Converter(data, currency, at_ms)
 
 
 def _did_prices(call: Call, data: ReferenceData, answered: bool, billsec: int,
