@@ -27,10 +27,17 @@ DEMO_USER = "2"
 CHILDREN = ("worker", "sink", "api")
 
 
-def curl_command(settings: Settings, s_user: str = DEMO_USER) -> str:
-    digest = mor_hash([s_user], settings.api_secret)
+def user_calls_request(settings: Settings) -> tuple[str, dict[str, str]]:
+    """URL and form of the demo's `user_calls_get`: the admin asks for user 2's calls."""
     url = f"http://{settings.api_host}:{settings.api_port}/billing/api/user_calls_get"
-    return f"curl -s -X POST {shlex.quote(url)} -d u=admin -d s_user={s_user} -d hash={digest}"
+    return url, {"u": "admin", "s_user": DEMO_USER,
+                 "hash": mor_hash([DEMO_USER], settings.api_secret)}
+
+
+def curl_command(settings: Settings) -> str:
+    url, form = user_calls_request(settings)
+    fields = " ".join(f"-d {name}={shlex.quote(value)}" for name, value in form.items())
+    return f"curl -s -X POST {shlex.quote(url)} {fields}"
 
 
 def run_demo(settings: Settings, rate: float, count: int | None) -> int:
@@ -85,11 +92,10 @@ async def _simulate_and_report(settings: Settings, rate: float, count: int | Non
 
 
 def _calls_visible(settings: Settings) -> bool:
-    digest = mor_hash([DEMO_USER], settings.api_secret)
-    body = urllib.parse.urlencode({"u": "admin", "s_user": DEMO_USER, "hash": digest}).encode()
-    url = f"http://{settings.api_host}:{settings.api_port}/billing/api/user_calls_get"
+    url, form = user_calls_request(settings)
+    body = urllib.parse.urlencode(form).encode()
     try:
-        with urllib.request.urlopen(url, data=body, timeout=2) as answer:
+        with urllib.request.urlopen(url, data=body, timeout=2) as answer:  # noqa: S310 - http:// from settings
             text = answer.read().decode()
     except OSError:
         return False
