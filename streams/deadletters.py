@@ -10,6 +10,14 @@ import orjson
 DEAD_LETTER_SCHEMA = "cdrflow.dead-letter/1"
 
 
+def json_object(raw: bytes | None, what: str) -> dict[str, Any]:
+    """A record's value as a JSON object; ValueError (a dead-letter reason) otherwise."""
+    data = orjson.loads(raw or b"null")  # JSONDecodeError is a ValueError
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    return data
+
+
 def dead_letter(reason: str, topic: str, partition: int, offset: int,
                 key: bytes | None, value: bytes | None, **extra: Any) -> tuple[bytes, bytes]:
     """(key, value) of a dead-letter record; the key is the source position."""

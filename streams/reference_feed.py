@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import logging
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cdrflow.settings import Settings
 from rating.reference import ReferenceData
+from streams.deadletters import json_object
 from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS, partitions_of
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,7 @@ class ReferenceFeed:
 
     def _apply(self, raw: bytes | None, topic: str, offset: int) -> None:
         try:
-            event = orjson.loads(raw or b"null")
-            if not isinstance(event, dict):
-                raise ValueError("event is not a JSON object")
-            self.data.apply(event)
+            self.data.apply(json_object(raw, "event"))
         except ValueError as exc:
             # The projector in the sink dead-letters it; here it is only skipped.
             self.errors += 1

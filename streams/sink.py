@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from clickhouse_driver import Client
@@ -26,7 +25,7 @@ from projections.clickhouse import connect
 from projections.rows import cdr_row, device_row, user_row
 from rating.cdr import Cdr
 from rating.reference import Account, Device, parse_reference_event
-from streams.deadletters import dead_letter
+from streams.deadletters import dead_letter, json_object
 from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS
 
 log = logging.getLogger(__name__)
@@ -36,17 +35,11 @@ MAX_BACKOFF = 30.0
 
 
 def cdr_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
-    data = orjson.loads(record.value or b"null")
-    if not isinstance(data, dict):
-        raise ValueError("CDR is not a JSON object")
-    yield "cdrs", cdr_row(Cdr.from_dict(data))
+    yield "cdrs", cdr_row(Cdr.from_dict(json_object(record.value, "CDR")))
 
 
 def account_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
-    data = orjson.loads(record.value or b"null")
-    if not isinstance(data, dict):
-        raise ValueError("account event is not a JSON object")
-    thing = parse_reference_event(data)
+    thing = parse_reference_event(json_object(record.value, "account event"))
     if isinstance(thing, Account):
         yield "users", user_row(thing, record.offset)
     elif isinstance(thing, Device):

@@ -28,3 +28,15 @@ def test_the_readable_copy_is_cut_but_the_original_is_whole() -> None:
     record = orjson.loads(dead_letter("event larger than ...", "call-events", 0, 0, None, raw)[1])
     assert len(record["value"]) == 4096
     assert base64.b64decode(record["value_b64"]) == raw
+
+
+def test_json_object_accepts_objects_only() -> None:
+    import pytest
+
+    from streams.deadletters import json_object
+
+    assert json_object(b'{"a": 1}', "CDR") == {"a": 1}
+    for raw, reason in [(b"[1]", "CDR is not a JSON object"), (None, "CDR is not a JSON object"),
+                        (b"{oops", "unexpected character")]:
+        with pytest.raises(ValueError, match=reason):
+            json_object(raw, "CDR")
