@@ -25,19 +25,15 @@ from api.params import Params, read_params
 from api.xml import moment
 from cdrflow.settings import Settings
 from projections.queries import ORDER_COLUMNS, Call, CallFilter, User
+from rating.disposition import DISPOSITIONS
 
 HASHED = (
     "s_user", "period_start", "period_end", "s_call_type", "s_device", "s_provider", "s_hgc",
     "s_destination", "s_did", "order_by", "order_desc", "only_did",
 )  # fmt: skip
 
-CALL_TYPES = {
-    "all": None,
-    "answered": "ANSWERED",
-    "no answer": "NO ANSWER",
-    "failed": "FAILED",
-    "busy": "BUSY",
-}
+# MOR's s_call_type values and the dispositions they select (None: every call)
+CALL_TYPES = {"all": None, **{name.lower(): name for name in DISPOSITIONS}}
 UINT64_MAX = 2**64 - 1
 # Latest accepted timestamp: 9999-12-30, so any time zone can still show it.
 MAX_TIMESTAMP = 253_402_128_000

@@ -20,7 +20,6 @@ from clickhouse_driver import Client
 
 UINT32_MAX = 2**32 - 1
 
-DISPOSITIONS = ("ANSWERED", "NO ANSWER", "BUSY", "FAILED")
 
 # MOR's order_by values -> cdrs columns.
 ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
