@@ -10,6 +10,7 @@ about 60 % are answered with a long-tailed duration, the rest are busy, not answ
 failed, among them the calls to numbers no tariff knows.
 
     python -m bench.rating --calls 200000 [--prefixes 100000] [--seed 1] [--runs 3] [--profile]
+    python -m bench.rating --calls 12000 --prefixes 10000 --once rate|build   # cachegrind
 """
 
 from __future__ import annotations
@@ -230,10 +231,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs")
     parser.add_argument("--profile", action="store_true",
                         help="also profile one run and print the top functions")
+    parser.add_argument("--once", choices=("build", "rate"),
+                        help="only build the workload, or build it and rate every call once, "
+                             "untimed: for counting instructions under cachegrind")
     args = parser.parse_args(argv)
     began = time.perf_counter()
     workload = build(args.calls, args.prefixes, args.seed)
     print(f"built in {time.perf_counter() - began:.1f} s")
+    if args.once:
+        if args.once == "rate":
+            for call in workload.calls:
+                rate_call(call, workload.data)
+        return
     describe(workload)
     seconds = best_of(args.runs, lambda: rate_all(workload))
     lookups = len(workload.calls) / best_of(args.runs, lambda: match_all(workload))

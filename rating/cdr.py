@@ -13,8 +13,12 @@ CDR_SCHEMA = "cdrflow.cdr/1"
 ZERO = Decimal("0")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cdr:
+    """One rated call. Not frozen: a frozen dataclass of this many fields takes about
+    6 µs to build against 0.4 µs (bench/rating), and nothing here changes a CDR after
+    `rate_call` made it."""
+
     call_id: str
     version: int
     start_ms: int

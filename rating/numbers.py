@@ -20,6 +20,11 @@ class NumberPlan:
     national_prefix: str = "0"
     international_prefix: str = "00"
 
+    def interned(self) -> NumberPlan:
+        """The one instance of this plan, so that tariffs sharing it can tell by `is` that
+        a number normalised for one of them is normalised for the other."""
+        return _PLANS.setdefault(self, self)
+
     def normalise(self, number: str) -> str:
         """E.164 digits without `+`: `+370 612-34567`, `00370...` and, in Lithuania,
         `8612...` with national prefix 8 all become `37061234567`."""
@@ -34,3 +39,6 @@ class NumberPlan:
                 and digits.startswith(self.national_prefix)):
             return self.country_code + digits[len(self.national_prefix):]
         return digits
+
+
+_PLANS: dict[NumberPlan, NumberPlan] = {}

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
-import orjson
-
 from rating.call import Call
 from rating.cdr import Cdr
 from rating.disposition import ANSWERED, disposition
-from rating.price import NoRateInForce, Priced, price_call
+from rating.numbers import NumberPlan
+from rating.price import NoRateInForce, Piece, Priced, price_call
 from rating.reference import ReferenceData
 from rating.tariff import ZERO, Rate, Tariff
 
@@ -29,7 +28,7 @@ NO_EXCHANGE_RATE = "no_exchange_rate"
 UNKNOWN_DID = "unknown_did"
 MICRO = Decimal("0.000001")
 RATE_PLACES = Decimal("0.0000000001")
-HUNDRED = Decimal(100)
+ONE_RECORDED = Decimal(1).quantize(RATE_PLACES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +56,22 @@ class Side(NamedTuple):  # one price side of one call (a named tuple: cheap to m
         return self.priced.amount if self.priced else ZERO
 
 
+class _Number:
+    """The dialled number, normalised once for each number plan that asks (the sides of
+    a call usually share one plan)."""
+
+    __slots__ = ("digits", "plan", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text, self.digits = text, ""
+        self.plan: NumberPlan | None = None
+
+    def digits_for(self, plan: NumberPlan) -> str:
+        if plan is not self.plan:
+            self.plan, self.digits = plan, plan.normalise(self.text)
+        return self.digits
+
+
 def rate_call(call: Call, data: ReferenceData, version: int = 1) -> Cdr | Rejection:
     try:
         return _rate(call, data, version)
@@ -71,27 +86,28 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
     status = disposition(call)
     answered = status == ANSWERED
     billsec = call.billsec if answered else 0
-    user = _side(data, account.tariff_id, call, answered, billsec, f"user {account.user_id}",
-                 rate_needed=not call.did)
+    dialled = _Number(call.dst)
+    user = _side(data, account.tariff_id, call, answered, billsec, dialled, "user",
+                 account.user_id, rate_needed=not call.did)
     reseller = None
     owner = data.accounts.get(account.owner_id) if account.owner_id else None
     if owner is not None and owner.role == "reseller":
-        reseller = _side(data, owner.tariff_id, call, answered, billsec,
-                         f"reseller {owner.user_id}")
+        reseller = _side(data, owner.tariff_id, call, answered, billsec, dialled, "reseller",
+                         owner.user_id)
     provider = None
     if call.provider_id:
         known = data.providers.get(call.provider_id)
         if known is None:
             raise Rejected(UNKNOWN_PROVIDER, f"provider {call.provider_id} is not known")
-        provider = _side(data, known.tariff_id, call, answered, billsec,
-                         f"provider {known.provider_id}")
+        provider = _side(data, known.tariff_id, call, answered, billsec, dialled, "provider",
+                         known.provider_id)
     show = _Converter(data, account.currency, call.start_ms)
     user_price = show(user.amount, user.tariff)
     provider_price = show(provider.amount, provider.tariff) if provider else ZERO
     did_inc, did_owner, did_provider = _did_prices(call, data, answered, billsec, show)
-    with_tax = (user_price * (1 + account.tax_percent / HUNDRED)).quantize(
-        MICRO, rounding=ROUND_HALF_UP)
-    destination = user.rate.destination if user.rate else None
+    with_tax = (user_price * account.tax_factor).quantize(MICRO, rounding=ROUND_HALF_UP)
+    user_rate = user.rate
+    destination = user_rate.destination if user_rate else None
     return Cdr(
         call_id=call.call_id, version=version, start_ms=call.start_ms,
         answer_ms=call.answer_ms, end_ms=call.end_ms, user_id=call.user_id,
@@ -103,7 +119,7 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
         destination=destination.name if destination else "",
         tariff_id=user.tariff.tariff_id, tariff_version=user.tariff.version,
         currency=account.currency,
-        user_rate=show.rate(user.rate, user.tariff),
+        user_rate=show.rate(user_rate, user.tariff),
         user_price=user_price,
         provider_id=call.provider_id, provider_name=call.provider_name,
         provider_rate=show.rate(provider.rate, provider.tariff) if provider else ZERO,
@@ -119,34 +135,37 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
         exchange_rate=show.recorded_factor(user.tariff),
         tax_percent=account.tax_percent,
         user_price_with_tax=with_tax,
-        rate_pieces=_pieces_json(user),
+        rate_pieces=pieces_json(user.priced.pieces) if user.priced else "[]",
     )
 
 
 def _side(data: ReferenceData, tariff_id: int, call: Call, answered: bool, billsec: int,
-          who: str, number: str | None = None, rate_needed: bool = True) -> Side:
-    """One price side: the call priced with one tariff, against `number` (default dst)."""
-    number = call.dst if number is None else number
+          number: _Number, role: str, who: int | str, rate_needed: bool = True) -> Side:
+    """One price side: the call priced with one tariff against `number`; `role` and
+    `who` name the side in a rejection."""
     tariff = data.tariffs.in_force(tariff_id, call.start_ms)
     if tariff is None:
-        raise Rejected(NO_TARIFF, f"tariff {tariff_id} of {who} is not in force "
+        raise Rejected(NO_TARIFF, f"tariff {tariff_id} of {role} {who} is not in force "
                                   f"at {call.start_ms}")
-    rates = tariff.match(number)
+    rates = tariff.match_digits(number.digits_for(tariff.numbers))
     if rates is None:
         if rate_needed and (answered or tariff.charge_unanswered):
-            raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {who} "
-                                    f"has no rate for {number}")
+            raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {role} {who} "
+                                    f"has no rate for {number.text}")
         return Side(tariff, None, None)
     begin_ms = call.answer_ms or call.end_ms - billsec * 1000
     try:
         priced = price_call(tariff, rates, rates[0].prefix, begin_ms, billsec, answered)
     except NoRateInForce as exc:
-        raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {who}: {exc}") from None
+        raise Rejected(NO_RATE, f"tariff {tariff_id} v{tariff.version} of {role} {who}: "
+                                f"{exc}") from None
     return Side(tariff, priced.rate, priced)
 
 
 class _Converter:
     """Amounts of any tariff's currency in the user's currency, at the call's start."""
+
+    __slots__ = ("at_ms", "currency", "data", "factors")
 
     def __init__(self, data: ReferenceData, currency: str, at_ms: int) -> None:
         self.data, self.currency, self.at_ms = data, currency, at_ms
@@ -172,6 +191,8 @@ class _Converter:
         call that cost something was rejected already, so only free calls get here)."""
         if rate is None:
             return ZERO
+        if tariff.currency == self.currency:
+            return rate.price_per_minute
         try:
             return self(rate.price_per_minute, tariff)
         except Rejected:
@@ -179,6 +200,8 @@ class _Converter:
 
     def recorded_factor(self, tariff: Tariff) -> Decimal:
         """The factor as the CDR records it: 0 when none is known and none was needed."""
+        if tariff.currency == self.currency:
+            return ONE_RECORDED
         try:
             factor = self.factor(tariff)
         except Rejected:
@@ -195,6 +218,7 @@ def _did_prices(call: Call, data: ReferenceData, answered: bool, billsec: int,
     did = data.dids.get(call.did)
     if did is None:
         raise Rejected(UNKNOWN_DID, f"DID {call.did} is not known")
+    number = _Number(did.did)
     prices = []
     for role, tariff_id in (("incoming", did.incoming_tariff_id),
                             ("owner", did.owner_tariff_id),
@@ -202,17 +226,17 @@ def _did_prices(call: Call, data: ReferenceData, answered: bool, billsec: int,
         if not tariff_id:
             prices.append(ZERO)
             continue
-        side = _side(data, tariff_id, call, answered, billsec, f"DID {did.did} ({role})",
-                     number=did.did)
+        side = _side(data, tariff_id, call, answered, billsec, number, "DID",
+                     f"{did.did} ({role})")
         prices.append(show(side.amount, side.tariff))
     return prices[0], prices[1], prices[2]
 
 
-def _pieces_json(side: Side) -> str:
-    if side.priced is None:
-        return "[]"
-    return orjson.dumps([
-        {"tier": p.tier, "kind": p.kind, "start_ms": p.start_ms, "seconds": p.seconds,
-         "price": str(p.price), "window": p.window, "amount": str(p.amount)}
-        for p in side.priced.pieces
-    ]).decode()
+def pieces_json(pieces: tuple[Piece, ...]) -> str:
+    """The pieces as JSON, written as `orjson.dumps` of their dicts would write them
+    (every field is a number, a decimal or a plain ASCII word, so nothing needs escaping;
+    a test holds the two equal) in a fifth of the time."""
+    return "[" + ",".join([
+        f'{{"tier":{p.tier},"kind":"{p.kind}","start_ms":{p.start_ms},"seconds":{p.seconds},'
+        f'"price":"{p.price}","window":"{p.window}","amount":"{p.amount}"}}'
+        for p in pieces]) + "]"

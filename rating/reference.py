@@ -7,7 +7,7 @@ records it; a bad event raises ValueError with the reason.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from rating.tariff_events import (
 ACCOUNT_SCHEMA = "cdrflow.account-event/1"
 ROLES = ("admin", "reseller", "accountant", "user")
 ONE = Decimal(1)
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,10 @@ class Account:
     tariff_id: int
     timezone: str
     tax_percent: Decimal = Decimal(0)
+    tax_factor: Decimal = field(init=False, repr=False, compare=False)  # 1 + tax_percent/100
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tax_factor", 1 + self.tax_percent / HUNDRED)
 
 
 @dataclass(frozen=True, slots=True)

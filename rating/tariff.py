@@ -16,9 +16,10 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
-from rating.calendar import ALL, DAY_TYPES, Calendar
+from rating.calendar import ALL, DAY_TYPES, Calendar, clock
 from rating.numbers import NumberPlan
 
 MINUTE = "minute"
@@ -69,6 +70,11 @@ class Rate:
     end_second: int = DAY_SECONDS  # time of day it closes, exclusive
     grace_time: int = 0
 
+    # derived once here, read for every call priced
+    always: bool = field(init=False, repr=False, compare=False)  # every day, all day
+    price_per_minute: Decimal = field(init=False, repr=False, compare=False)  # first minute tier
+    window: str = field(init=False, repr=False, compare=False)  # e.g. "work 08:00:00-18:00:00"
+
     def __post_init__(self) -> None:
         if not self.destination.prefix.isdigit():
             raise ValueError(f"rate prefix must be digits, got {self.destination.prefix!r}")
@@ -78,23 +84,18 @@ class Rate:
             raise ValueError("a window needs 00:00:00 <= start < end <= 24:00:00")
         if not self.tiers or self.grace_time < 0:
             raise ValueError("a rate needs tiers and a grace time >= 0")
+        derived = {
+            "always": (self.days == ALL and self.start_second == 0
+                       and self.end_second == DAY_SECONDS),
+            "price_per_minute": next((t.price for t in self.tiers if t.kind == MINUTE), ZERO),
+            "window": _window(self.days, self.start_second, self.end_second),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     @property
     def prefix(self) -> str:
         return self.destination.prefix
-
-    @property
-    def always(self) -> bool:
-        """In force on every day, all day."""
-        return self.days == ALL and self.start_second == 0 and self.end_second == DAY_SECONDS
-
-    @property
-    def price_per_minute(self) -> Decimal:
-        """The price of the tier that covers most calls: the first minute tier."""
-        for tier in self.tiers:
-            if tier.kind == MINUTE:
-                return tier.price
-        return ZERO
 
     @classmethod
     def wholesale(cls, destination: Destination, price_per_minute: Decimal,
@@ -133,6 +134,10 @@ class Tariff:
     charge_unanswered: bool = False  # event tiers (connection fees) also for unanswered calls
     longest_prefix: int = field(init=False, repr=False)
     boundaries: Mapping[str, tuple[int, ...]] = field(init=False, repr=False)
+    nothing: Decimal = field(init=False, repr=False)  # zero, as `quantize` writes it
+    lengths: tuple[int, ...] = field(init=False, repr=False)  # prefix lengths, longest first
+    quantum: Decimal = field(init=False, repr=False)  # 1 scaled by -decimals
+    rounding_mode: str = field(init=False, repr=False)  # the decimal module's name for it
 
     def __post_init__(self) -> None:
         if self.rounding not in ROUNDING_MODES:
@@ -145,6 +150,11 @@ class Tariff:
                                   *(r.end_second for r in rates)}))
             for prefix, rates in self.rates.items()
         })
+        object.__setattr__(self, "quantum", QUANTA[self.decimals])
+        object.__setattr__(self, "rounding_mode", ROUNDING_MODES[self.rounding])
+        object.__setattr__(self, "nothing", self.quantize(ZERO))
+        object.__setattr__(self, "lengths", tuple(range(self.longest_prefix, 0, -1)))
+        object.__setattr__(self, "numbers", self.numbers.interned())
 
     @classmethod
     def of(cls, tariff_id: int, version: int, name: str, currency: str,
@@ -157,16 +167,24 @@ class Tariff:
 
     def match(self, number: str) -> tuple[Rate, ...] | None:
         """The rates (one per window) of the longest prefix of `number`, or None."""
-        digits = self.numbers.normalise(number)
+        return self.match_digits(self.numbers.normalise(number))
+
+    def match_digits(self, digits: str) -> tuple[Rate, ...] | None:
+        """`match` for a number this tariff's number plan normalised already."""
         rates = self.rates
-        for length in range(min(len(digits), self.longest_prefix), 0, -1):
+        for length in self.lengths:  # a slice past the end is the whole number: harmless
             found = rates.get(digits[:length])
             if found is not None:
                 return found
         return None
 
     def quantize(self, amount: Decimal) -> Decimal:
-        return amount.quantize(QUANTA[self.decimals], rounding=ROUNDING_MODES[self.rounding])
+        return amount.quantize(self.quantum, self.rounding_mode)
+
+
+@lru_cache(maxsize=1024)
+def _window(days: str, start_second: int, end_second: int) -> str:
+    return f"{days} {clock(start_second)}-{clock(end_second)}"  # one string for all rates
 
 
 def rate_at(rates: Sequence[Rate], day_type: str, second_of_day: int) -> Rate | None:
@@ -212,6 +230,13 @@ class TariffBook:
         return len(self._versions)
 
     def in_force(self, tariff_id: int, at_ms: int) -> Tariff | None:
+        versions = self._versions.get(tariff_id)
+        if versions is not None and len(versions) == 1:  # most tariffs: one version
+            tariff = versions[0]
+            if at_ms < tariff.effective_from_ms or (
+                    tariff.effective_until_ms is not None and at_ms >= tariff.effective_until_ms):
+                return None
+            return tariff
         starts = self._starts.get(tariff_id)
         if not starts:
             return None

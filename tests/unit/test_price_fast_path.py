@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest import MonkeyPatch
 
 from rating.calendar import Calendar
 from rating.numbers import NumberPlan
@@ -180,3 +181,27 @@ def test_normalised_numbers_keep_only_ascii_digits(number: str, national: bool) 
         assert plan.normalise(number) == "370" + digits[1:]
     else:
         assert plan.normalise(number) == digits
+
+
+@settings(max_examples=50)
+@given(st.sampled_from(ZONES), st.lists(moments, min_size=1, max_size=400),
+       st.sets(st.integers(0, 6), max_size=3))
+def test_the_memo_of_local_time_slots_answers_as_the_zone_database(
+        zone: str, instants: list[int], weekend: set[int]) -> None:
+    # one calendar asked again and again, as a rater asks it: the slots it remembers
+    # give what the zone database gives, also in the hours a clock changes
+    calendar = Calendar(zone, frozenset(weekend), frozenset({date(2026, 10, 25)}))
+    for epoch_ms in [*instants, *instants]:
+        day, second = calendar.wall_clock(epoch_ms)
+        day_end = max(calendar.epoch_ms(day, 86_400, after_ms=epoch_ms), epoch_ms + 1000)
+        assert calendar.moment(epoch_ms) == (day, second, calendar.day_type(day), day_end)
+        assert calendar.day_end(epoch_ms) == day_end
+
+
+def test_the_memo_of_slots_starts_over_when_full(monkeypatch: MonkeyPatch) -> None:
+    import rating.calendar
+    monkeypatch.setattr(rating.calendar, "MAX_SLOTS", 3)
+    calendar = Calendar("Asia/Kathmandu")
+    for hour in range(10):
+        calendar.moment(int(DST_DAYS[0].timestamp()) * 1000 + hour * 3_600_000)
+    assert 1 <= len(calendar._slots) <= 3

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import orjson
 from hypothesis import given
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from cdrflow.demo_data import account_events, tariff_events
 from rating.call import Call
 from rating.cdr import Cdr
+from rating.price import Piece
 from rating.rater import (
     NO_EXCHANGE_RATE,
     NO_RATE,
@@ -18,6 +20,7 @@ from rating.rater import (
     UNKNOWN_PROVIDER,
     UNKNOWN_USER,
     Rejection,
+    pieces_json,
     rate_call,
 )
 from rating.reference import ACCOUNT_SCHEMA, ReferenceData
@@ -227,3 +230,15 @@ def test_rating_is_deterministic_and_rating_twice_changes_nothing(
     assert rate_call(call, data) == first == rate_call(call, reference())
     if isinstance(first, Cdr):
         assert first.user_price >= 0 and first.user_price_with_tax >= first.user_price
+
+
+@given(st.lists(st.tuples(
+    st.integers(0, 5), st.sampled_from(["minute", "event"]), st.integers(0, 2**62),
+    st.integers(0, 10**6), st.decimals(0, 10**6, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["all 00:00:00-24:00:00", "work 08:00:00-18:00:00", "free 00:00:00-24:00:00"]),
+    st.decimals(0, 10**6, allow_nan=False, allow_infinity=False)), max_size=4))
+def test_pieces_are_written_as_orjson_writes_them(pieces: list[tuple[Any, ...]]) -> None:
+    written = pieces_json(tuple(Piece(*p) for p in pieces))
+    assert written == orjson.dumps([
+        {"tier": t, "kind": k, "start_ms": s, "seconds": n, "price": str(p), "window": w,
+         "amount": str(a)} for t, k, s, n, p, w, a in pieces]).decode()
