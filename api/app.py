@@ -10,10 +10,15 @@ from functools import partial
 from clickhouse_driver import Client
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Route
 
+from api import login, phonebook, session
+from api.appender import KafkaAppender
+from api.context import ApiContext, Appender, Reader
 from api.errors import http_error, mor_endpoint, unexpected_error
-from api.user_calls import ApiContext, Reader, user_calls_get
+from api.user_calls import user_calls_get
 from cdrflow.settings import Settings
 from projections.clickhouse import connect
 from projections.queries import ClickHouseReader, ClientPool
@@ -31,15 +36,17 @@ def create_app(
     client_factory: Callable[[], Client] | None = None,
     *,
     reader: Reader | None = None,
+    appender: Appender | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
     """The API app.
 
     By default the lifespan opens a pool of ClickHouse clients made by
-    `client_factory` (a client for `settings.clickhouse` when None). Tests may
-    pass `reader` instead, which is used as is and needs no lifespan.
+    `client_factory` (a client for `settings.clickhouse` when None) and a Kafka
+    producer for the events of commands. Tests may pass `reader` (and `appender`)
+    instead, which are used as they are and need no lifespan.
     """
-    context = ApiContext(settings=settings, clock=clock, reader=reader)
+    context = ApiContext(settings=settings, clock=clock, reader=reader, appender=appender)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,20 +55,28 @@ def create_app(
             return
         factory = client_factory or partial(connect, settings.clickhouse)
         owned = ClickHouseReader(ClientPool(factory))
-        context.reader = owned
+        kafka = KafkaAppender(settings)
+        context.reader, context.appender = owned, kafka
         try:
             yield
         finally:
-            context.reader = None
+            context.reader = context.appender = None
             owned.close()
+            await kafka.stop()
 
     user_calls = mor_endpoint(partial(user_calls_get, context=context))
     routes = [
         Route("/billing/api/user_calls_get", user_calls, methods=METHODS),
         Route("/billing/api/user_calls", user_calls, methods=METHODS),
+        *login.routes(context),
+        *phonebook.routes(context),
     ]
+    sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
+                          session_cookie=session.COOKIE, max_age=session.MAX_AGE,
+                          same_site="lax")
     return Starlette(
         routes=routes,
+        middleware=[sessions],
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error, Exception: unexpected_error},
         max_body_size=MAX_BODY_SIZE,

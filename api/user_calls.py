@@ -7,11 +7,10 @@ Checks run in MOR's order: the caller `u`, the hash, the shown user `s_user`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from functools import lru_cache
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -19,12 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.calls_page import CallsPage, Shown, render_calls_page
+from api.context import ApiContext, Reader
 from api.errors import ApiError, ErrorKind, xml_response
 from api.hash import expected_hashes, hash_matches
 from api.params import Params, read_params
 from api.xml import moment
-from cdrflow.settings import Settings
-from projections.queries import ORDER_COLUMNS, Call, CallFilter, User
+from projections.queries import ORDER_COLUMNS, CallFilter, User
 from rating.disposition import DISPOSITIONS
 
 HASHED = (
@@ -42,28 +41,10 @@ _DIGITS = re.compile(r"[0-9]+")
 T = TypeVar("T")
 
 
-class Reader(Protocol):
-    """What user_calls_get reads; projections.queries.ClickHouseReader in production."""
-
-    def user_by_username(self, username: str) -> User | None: ...
-    def user_by_id(self, user_id: int) -> User | None: ...
-    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]: ...
-    def calls(self, where: CallFilter) -> list[Call]: ...
-
-
-@dataclass
-class ApiContext:
-    settings: Settings
-    clock: Callable[[], datetime]
-    reader: Reader | None = None
-
-
 async def user_calls_get(request: Request, context: ApiContext) -> Response:
     settings = context.settings
     params = await read_params(request, allow_get=settings.allow_get_api)
-    reader = context.reader
-    if reader is None:
-        raise RuntimeError("the API has no reader (lifespan not run?)")
+    reader = context.read()
 
     username = params.get("u")
     caller = await _blocking(reader.user_by_username, username) if username else None

@@ -6,10 +6,12 @@ fee, a minimal time or a coarse increment so the demo shows each rule at work.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import orjson
 
+from cdrflow.passwords import hash_password
 from cdrflow.settings import Settings
 from rating.reference import ACCOUNT_SCHEMA
 from rating.tariff_events import TARIFF_SCHEMA
@@ -32,6 +34,8 @@ DEVICES: list[dict[str, Any]] = [
 PROVIDERS: list[dict[str, Any]] = [
     {"provider_id": 5, "name": "Carrier A", "tariff_id": 2},
 ]
+# the demo's logins for the pages (`/billing/api/login`): never use these anywhere else
+DEMO_PASSWORDS = {"admin": "admin-demo", "john": "john-demo", "ann": "ann-demo"}
 CALLERS = [Caller(2, 10, "37052000201"), Caller(3, 11, "37052000301")]
 
 # prefix, destination, price per minute, connection fee, minimal time, increment
@@ -81,10 +85,16 @@ def tariff_events() -> list[dict[str, Any]]:
 
 
 def account_events() -> list[dict[str, Any]]:
-    users = [{"schema": ACCOUNT_SCHEMA, "type": "user_created", **u} for u in USERS]
+    users = [{"schema": ACCOUNT_SCHEMA, "type": "user_created", **u,
+              "password_hash": _demo_hash(u["username"])} for u in USERS]
     devices = [{"schema": ACCOUNT_SCHEMA, "type": "device_created", **d} for d in DEVICES]
     providers = [{"schema": ACCOUNT_SCHEMA, "type": "provider_created", **p} for p in PROVIDERS]
     return users + devices + providers
+
+
+@cache
+def _demo_hash(username: str) -> str:
+    return hash_password(DEMO_PASSWORDS[username])
 
 
 def _account_key(event: dict[str, Any]) -> bytes:

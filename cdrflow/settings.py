@@ -5,6 +5,7 @@ Every other module receives a `Settings` value; none calls `os.environ`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -52,6 +53,10 @@ class Settings:
     api_secret: str = "change-me"  # noqa: S105 - the demo's; the API warns while it is in use
     disable_hash_check: bool = False
     allow_get_api: bool = False
+    allow_api: bool = True  # MOR's "Allow API globally"
+    api_ip_restrict: bool = False  # MOR's "Restrict API access by IP"
+    api_allowed_ips: tuple[str, ...] = ()  # IPv4/IPv6 addresses or CIDR networks
+    session_secret: str = ""  # signs page sessions; empty: derived from api_secret
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     sink_batch_size: int = 10_000
@@ -75,6 +80,13 @@ class Settings:
             api_secret=env.get("CDRFLOW_API_SECRET", base.api_secret),
             disable_hash_check=_flag(env.get("CDRFLOW_DISABLE_HASH_CHECK", "")),
             allow_get_api=_flag(env.get("CDRFLOW_ALLOW_GET_API", "")),
+            allow_api=_flag(env.get("CDRFLOW_ALLOW_API", "1")),
+            api_ip_restrict=_flag(env.get("CDRFLOW_API_IP_RESTRICT", "")),
+            api_allowed_ips=tuple(
+                item.strip() for item in env.get("CDRFLOW_API_ALLOWED_IPS", "").split(",")
+                if item.strip()
+            ),
+            session_secret=env.get("CDRFLOW_SESSION_SECRET", base.session_secret),
             api_host=env.get("CDRFLOW_API_HOST", base.api_host),
             api_port=int(env.get("CDRFLOW_API_PORT", base.api_port)),
             sink_batch_size=int(env.get("CDRFLOW_SINK_BATCH_SIZE", base.sink_batch_size)),
@@ -97,6 +109,10 @@ class Settings:
             "CDRFLOW_API_SECRET": self.api_secret,
             "CDRFLOW_DISABLE_HASH_CHECK": "1" if self.disable_hash_check else "",
             "CDRFLOW_ALLOW_GET_API": "1" if self.allow_get_api else "",
+            "CDRFLOW_ALLOW_API": "1" if self.allow_api else "0",
+            "CDRFLOW_API_IP_RESTRICT": "1" if self.api_ip_restrict else "",
+            "CDRFLOW_API_ALLOWED_IPS": ",".join(self.api_allowed_ips),
+            "CDRFLOW_SESSION_SECRET": self.session_secret,
             "CDRFLOW_API_HOST": self.api_host,
             "CDRFLOW_API_PORT": str(self.api_port),
             "CDRFLOW_SINK_BATCH_SIZE": str(self.sink_batch_size),
@@ -104,6 +120,14 @@ class Settings:
             "CDRFLOW_DATA_DIR": str(self.data_dir),
             "CDRFLOW_CACHE_DIR": str(self.cache_dir),
         }
+
+    @property
+    def session_key(self) -> str:
+        """The key that signs page sessions (`session_secret`, or one derived from the API
+        secret so that a single secret is enough to run cdrflow)."""
+        if self.session_secret:
+            return self.session_secret
+        return hashlib.sha256(f"cdrflow-session:{self.api_secret}".encode()).hexdigest()
 
     def topic(self, name: str) -> str:
         """The full Kafka topic name for one of the names in `streams.topics`."""

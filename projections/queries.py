@@ -14,11 +14,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from clickhouse_driver import Client
 
 UINT32_MAX = 2**32 - 1
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 # MOR's order_by values -> cdrs columns.
@@ -57,6 +59,11 @@ class User:
     owner_id: int
     currency: str
     timezone: str
+    tax_percent: Decimal = Decimal(0)
+    account_type: str = "postpaid"
+    credit_limit: Decimal = Decimal(-1)  # -1: no limit
+    language: str = "en"
+    api_group: str = ""  # API permission group, "" for none
 
     @property
     def nice_name(self) -> str:
@@ -110,7 +117,10 @@ class Call:
     profit: Decimal
 
 
-_USER_COLUMNS = "user_id, username, first_name, last_name, role, owner_id, currency, timezone"
+USER_SELECT = (
+    "user_id, username, first_name, last_name, role, owner_id, currency, timezone, "
+    "tax_percent, account_type, credit_limit, language, api_group"
+)
 _CALL_COLUMNS = (
     "call_id, toUInt32(calldate), calldate_ms, user_id, src, dst, clid, "
     "CAST(disposition AS String), hangup_cause, billsec, prefix, destination, server_id, did, "
@@ -121,19 +131,19 @@ _CALL_COLUMNS = (
 
 def user_by_username(client: Client, username: str) -> User | None:
     rows = client.execute(
-        f"SELECT {_USER_COLUMNS} FROM users FINAL WHERE username = %(username)s "
+        f"SELECT {USER_SELECT} FROM users FINAL WHERE username = %(username)s "
         "ORDER BY user_id LIMIT 1",
         {"username": username},
     )
-    return _user(rows[0]) if rows else None
+    return user_from_row(rows[0]) if rows else None
 
 
 def user_by_id(client: Client, user_id: int) -> User | None:
     rows = client.execute(
-        f"SELECT {_USER_COLUMNS} FROM users FINAL WHERE user_id = %(user_id)s",
+        f"SELECT {USER_SELECT} FROM users FINAL WHERE user_id = %(user_id)s",
         {"user_id": user_id},
     )
-    return _user(rows[0]) if rows else None
+    return user_from_row(rows[0]) if rows else None
 
 
 def users_by_ids(client: Client, user_ids: Iterable[int]) -> dict[int, User]:
@@ -141,10 +151,10 @@ def users_by_ids(client: Client, user_ids: Iterable[int]) -> dict[int, User]:
     if not wanted:
         return {}
     rows = client.execute(
-        f"SELECT {_USER_COLUMNS} FROM users FINAL WHERE user_id IN %(user_ids)s",
+        f"SELECT {USER_SELECT} FROM users FINAL WHERE user_id IN %(user_ids)s",
         {"user_ids": tuple(wanted)},
     )
-    return {user.user_id: user for user in map(_user, rows)}
+    return {user.user_id: user for user in map(user_from_row, rows)}
 
 
 def calls(client: Client, where: CallFilter) -> list[Call]:
@@ -207,11 +217,14 @@ def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def _user(row: tuple[Any, ...]) -> User:
-    user_id, username, first, last, role, owner_id, currency, timezone = row
+def user_from_row(row: tuple[Any, ...]) -> User:
+    """A User from the columns of USER_SELECT."""
+    (user_id, username, first, last, role, owner_id, currency, timezone, tax_percent,
+     account_type, credit_limit, language, api_group) = row
     return User(
         int(user_id), _text(username), _text(first), _text(last), _text(role),
-        int(owner_id), _text(currency), _text(timezone),
+        int(owner_id), _text(currency), _text(timezone), Decimal(tax_percent),
+        _text(account_type), Decimal(credit_limit), _text(language), _text(api_group),
     )  # fmt: skip
 
 
@@ -309,6 +322,12 @@ class ClickHouseReader:
     def calls(self, where: CallFilter) -> list[Call]:
         with self.pool.client() as client:
             return calls(client, where)
+
+    def query(self, read: Callable[Concatenate[Client, P], T], *args: P.args,
+              **kwargs: P.kwargs) -> T:
+        """Any read function of projections/ that takes a client first."""
+        with self.pool.client() as client:
+            return read(client, *args, **kwargs)
 
     def close(self) -> None:
         self.pool.close()

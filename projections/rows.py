@@ -22,7 +22,8 @@ CDR_COLUMNS = (
 )
 USER_COLUMNS = (
     "user_id", "username", "first_name", "last_name", "role", "owner_id", "currency",
-    "tariff_id", "timezone", "version",
+    "tariff_id", "timezone", "version", "tax_percent", "account_type", "credit_limit",
+    "language", "api_group", "password_hash",
 )
 # Decimal columns and their scale; the money ones are Decimal(18, 6)
 _SCALES = {f.name: 6 for f in fields(Cdr) if f.type == "Decimal"} | {
@@ -65,7 +66,8 @@ def user_row(account: Account, version: int) -> tuple[Any, ...]:
     return (
         account.user_id, account.username, account.first_name, account.last_name,
         account.role, account.owner_id, account.currency, account.tariff_id,
-        account.timezone, version,
+        account.timezone, version, account.tax_percent, account.account_type,
+        account.credit_limit, account.language, account.api_group, account.password_hash,
     )
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from clickhouse_driver import Client
 
-from projections.rows import CDR_COLUMNS, DEVICE_COLUMNS, USER_COLUMNS
+from projections import account_tables
+from projections.rows import CDR_COLUMNS
 
-TABLES = {"cdrs": CDR_COLUMNS, "users": USER_COLUMNS, "devices": DEVICE_COLUMNS}
+TABLES = {"cdrs": CDR_COLUMNS, **account_tables.TABLES}
 
 
 def insert(client: Client, table: str, rows: Sequence[tuple[Any, ...]]) -> int:

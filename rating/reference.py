@@ -24,6 +24,10 @@ from rating.tariff_events import (
 
 ACCOUNT_SCHEMA = "cdrflow.account-event/1"
 ROLES = ("admin", "reseller", "accountant", "user")
+ACCOUNT_TYPES = ("prepaid", "postpaid")
+# the account events rating reads; the others are parsed by streams.account_events
+RATING_ACCOUNT_TYPES = frozenset({
+    "user_created", "user_updated", "device_created", "provider_created", "did_created"})
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 
@@ -40,6 +44,11 @@ class Account:
     tariff_id: int
     timezone: str
     tax_percent: Decimal = Decimal(0)
+    account_type: str = "postpaid"  # or prepaid
+    credit_limit: Decimal = Decimal(-1)  # how far a postpaid balance may go below 0; -1: no limit
+    language: str = "en"
+    api_group: str = ""  # the API permission group limiting this user, "" for none
+    password_hash: str = ""  # cdrflow.passwords; "" cannot log in
     tax_factor: Decimal = field(init=False, repr=False, compare=False)  # 1 + tax_percent/100
 
     def __post_init__(self) -> None:
@@ -119,6 +128,8 @@ class ReferenceData:
         schema = event.get("schema")
         if schema == TARIFF_SCHEMA:
             return self._apply_tariff(parse_tariff_event(event))
+        if schema == ACCOUNT_SCHEMA and event.get("type") not in RATING_ACCOUNT_TYPES:
+            return None  # phonebooks, callflows, payments...: not rating's business
         thing = parse_account_event(event)
         if isinstance(thing, Account):
             self.accounts[thing.user_id] = thing
@@ -163,6 +174,15 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | 
         tax = money(event, "tax_percent", "0")
         if not 0 <= tax <= 100:
             raise ValueError(f"{kind}: tax_percent must be between 0 and 100")
+        account_type = text(event, "account_type", "postpaid")
+        if account_type not in ACCOUNT_TYPES:
+            raise ValueError(f"{kind}: account_type must be prepaid or postpaid")
+        credit = money(event, "credit_limit", "-1")
+        if credit < 0 and credit != -1:
+            raise ValueError(f"{kind}: credit_limit must be -1 (no limit) or at least 0")
+        password_hash = text(event, "password_hash", "")
+        if password_hash and not password_hash.startswith("scrypt$"):
+            raise ValueError(f"{kind}: password_hash must be a scrypt hash, never a password")
         return Account(
             user_id=integer(event, "user_id"),
             username=text(event, "username"),
@@ -174,6 +194,11 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | 
             tariff_id=integer(event, "tariff_id"),
             timezone=text(event, "timezone", "UTC"),
             tax_percent=tax,
+            account_type=account_type,
+            credit_limit=credit,
+            language=text(event, "language", "en"),
+            api_group=text(event, "api_group", ""),
+            password_hash=password_hash,
         )
     if schema == ACCOUNT_SCHEMA and kind == "device_created":
         return Device(

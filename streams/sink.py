@@ -21,10 +21,11 @@ from clickhouse_driver import Client
 
 from cdrflow.settings import Settings
 from projections import writer
+from projections.account_tables import rows_of
 from projections.clickhouse import connect
-from projections.rows import cdr_row, device_row, user_row
+from projections.rows import cdr_row
 from rating.cdr import Cdr
-from rating.reference import Account, Device, parse_reference_event
+from streams.account_events import parse_account_event
 from streams.deadletters import dead_letter, json_object
 from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS
 
@@ -39,11 +40,8 @@ def cdr_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
 
 
 def account_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
-    thing = parse_reference_event(json_object(record.value, "account event"))
-    if isinstance(thing, Account):
-        yield "users", user_row(thing, record.offset)
-    elif isinstance(thing, Device):
-        yield "devices", device_row(thing, record.offset)
+    thing = parse_account_event(json_object(record.value, "account event"))
+    return rows_of(thing, record.offset)
 
 
 PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]]] = {

@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from starlette.testclient import TestClient
 
-from cdrflow.demo_data import publish_demo_data
+from api.app import create_app
+from cdrflow.demo_data import USERS, publish_demo_data
 from cdrflow.settings import ClickHouseEndpoint, Settings
 from projections.clickhouse import connect, migrate
 from streams.topics import ensure_topics
-from tests.integration.support import Processes
+from tests.integration.support import Processes, wait_for
 
 SECRET = "456789"
 
@@ -58,3 +60,23 @@ def pipeline(settings: Settings, reference_data: None) -> Iterator[Processes]:
     processes.start("sink")
     yield processes
     processes.stop_all()
+
+
+@pytest.fixture(scope="module")
+def sink(settings: Settings, reference_data: None) -> Iterator[Processes]:
+    """Only the sink: enough for API commands, whose events it projects."""
+    processes = Processes(settings, settings.data_dir)
+    processes.start("sink")
+    client = connect(settings.clickhouse)
+    wait_for(lambda: client.execute("SELECT count() FROM users FINAL")[0][0] >= len(USERS),
+             60, "the demo users projected")
+    yield processes
+    processes.stop_all()
+
+
+@pytest.fixture
+def api(settings: Settings) -> Iterator[TestClient]:
+    """The API app over this module's ClickHouse database and topics (its own lifespan:
+    a pool of clients and, at the first write, a Kafka producer)."""
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -414,7 +414,8 @@ class FakeClient:
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         self.queries.append((sql, params or {}))
         if "FROM users FINAL" in sql:
-            return [(1, "admin", "", "", "admin", 0, "USD", "")]
+            return [(1, "admin", "", "", "admin", 0, "USD", "", Decimal(0), "postpaid",
+                     Decimal(-1), "en", "")]
         return []
 
     def disconnect(self) -> None:

@@ -1,0 +1,65 @@
+"""What every endpoint is given: settings, the clock, the projections and the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from clickhouse_driver import Client
+from starlette.concurrency import run_in_threadpool
+
+from cdrflow.settings import Settings
+from projections.queries import Call, CallFilter, User
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Reader(Protocol):
+    """What the API reads; projections.queries.ClickHouseReader in production."""
+
+    def user_by_username(self, username: str) -> User | None: ...
+    def user_by_id(self, user_id: int) -> User | None: ...
+    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]: ...
+    def calls(self, where: CallFilter) -> list[Call]: ...
+    def query(self, read: Callable[Concatenate[Client, P], T], *args: P.args,
+              **kwargs: P.kwargs) -> T: ...
+
+
+class Appender(Protocol):
+    """Appends events to the log; api.appender.KafkaAppender in production."""
+
+    async def append(self, topic: str, key: bytes, value: bytes) -> None: ...
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    clock: Callable[[], datetime]
+    reader: Reader | None = None
+    appender: Appender | None = None
+
+    def read(self) -> Reader:
+        if self.reader is None:
+            raise RuntimeError("the API has no reader (lifespan not run?)")
+        return self.reader
+
+    async def query(self, read: Callable[Concatenate[Client, P], T], *args: P.args,
+                    **kwargs: P.kwargs) -> T:
+        """Run one projections read function with a pooled client, off the event loop."""
+        reader = self.read()
+
+        def run() -> T:
+            return reader.query(read, *args, **kwargs)
+
+        return await run_in_threadpool(run)
+
+    async def blocking(self, func: Callable[..., T], *args: Any) -> T:
+        return await run_in_threadpool(func, *args)
+
+    async def append(self, topic: str, key: bytes, value: bytes) -> None:
+        if self.appender is None:
+            raise RuntimeError("the API has no appender (lifespan not run?)")
+        await self.appender.append(topic, key, value)
