@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from cdrflow import dead_letters_command, rate_command, tariff_command
+from cdrflow import dead_letters_command, rate_command, tariff_command, user_command
 from cdrflow.settings import Settings
 
 
@@ -38,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
     tariff_command.add_parser(commands)
+    user_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -138,6 +139,10 @@ def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
 
 def _tariff(settings: Settings, args: argparse.Namespace) -> int:
     return tariff_command.run(settings, args)
+
+
+def _user(settings: Settings, args: argparse.Namespace) -> int:
+    return user_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:
