@@ -1,44 +1,101 @@
-"""Who may call an API method: the caller, the hash, and what the caller may see.
+"""Who may call an API method: the rules, in MOR's order, and what the caller may see.
 
-Every `/billing/api/` method calls `api_caller` first and `can_see` for each user whose
-data it shows or changes. (mor-api-overview.txt; docs/access.md)
+Every `/billing/api/` method calls `api_caller` first, then `can_see` for each user whose
+data it shows and `can_change` for each user whose data it changes.
+(mor-api-overview.txt; docs/access.md)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ipaddress
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind
 from api.hash import expected_hashes, hash_matches
 from api.params import Params
-from projections.queries import User, user_by_username
+from projections.permission_groups import permission_group
+from projections.queries import User
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# roles a permission group restricts (MOR: admins and resellers never are)
+RESTRICTED_ROLES = frozenset({"user", "accountant"})
 
 
 async def api_caller(context: ApiContext, params: Params, method: str,
-                     hashed: Sequence[str], *, write: bool = False) -> User:
+                     hashed: Sequence[str], *, write: bool = False,
+                     client_ip: str | None = None) -> User:
     """The user calling `method` with `params`, once every rule lets them; raises ApiError.
 
-    `hashed` lists the method's hashed parameters in documented order; `write` says the
-    call changes data (permission groups grant read and write apart)."""
+    `method` is the method's canonical name (the one permission groups list), `hashed`
+    its hashed parameters in documented order, `write` says the call changes data
+    (permission groups grant read and write apart), `client_ip` is the TCP peer's
+    address (`request.client.host`; None when unknown)."""
     settings = context.settings
+    if not settings.allow_api:
+        raise ApiError(ErrorKind.API_DISABLED)
+    if settings.api_ip_restrict and not ip_allowed(client_ip, settings.api_allowed_ips):
+        raise ApiError(ErrorKind.ACCESS_DENIED)
     username = params.get("u")
-    caller = await context.query(user_by_username, username) if username else None
+    reader = context.read()
+    caller = await context.blocking(reader.user_by_username, username) if username else None
     if caller is None:
         raise ApiError(ErrorKind.ACCESS_DENIED)
     if not settings.disable_hash_check:
         candidates = expected_hashes(params.values, params.order, hashed, settings.api_secret)
         if not hash_matches(params.values.get("hash"), candidates):
             raise ApiError(ErrorKind.INCORRECT_HASH)
+    if caller.role in RESTRICTED_ROLES and caller.api_group:
+        group = await context.query(permission_group, caller.api_group)
+        level = group.level(method) if group is not None else "disabled"
+        if level == "disabled" or (write and level != "write"):
+            raise ApiError(ErrorKind.NOT_AUTHORIZED)
     return caller
 
 
 def can_see(caller: User, target: User) -> bool:
-    """Whether `caller` may see (and, where the method allows, change) `target`'s data."""
-    if caller.role == "admin":
+    """Whether `caller` may see `target`'s data."""
+    if caller.role in ("admin", "accountant"):  # accountants read every user's data
         return True
     if caller.role == "reseller":
         return target.user_id == caller.user_id or target.owner_id == caller.user_id
     if caller.role == "user":
         return target.user_id == caller.user_id
     return False
+
+
+def can_change(caller: User, target: User) -> bool:
+    """Whether `caller` may change `target`'s data: as `can_see`, but never an accountant
+    (for the methods whose changes MOR keeps from accountants)."""
+    return caller.role != "accountant" and can_see(caller, target)
+
+
+@lru_cache(maxsize=16)
+def allowed_networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
+    """`settings.api_allowed_ips` parsed: single IPv4/IPv6 addresses or CIDR networks
+    (host bits set are accepted: 10.1.2.3/8 is 10.0.0.0/8). Raises ValueError naming an
+    invalid entry; `create_app` calls it so that a bad setting stops the app at start."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"CDRFLOW_API_ALLOWED_IPS: {entry!r} is not an IP address "
+                             "or CIDR network") from None
+    return tuple(networks)
+
+
+def ip_allowed(client_ip: str | None, entries: Iterable[str]) -> bool:
+    """Whether the client address lies in one of the allowed networks. An unknown or
+    unparsable client address (a Unix socket, a test client) is never allowed. An
+    IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as its IPv4 address."""
+    if not client_ip:
+        return False
+    try:
+        address = ipaddress.ip_address(client_ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed_networks(tuple(entries)))

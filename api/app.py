@@ -14,7 +14,18 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Route
 
-from api import login, phonebook, session
+from api import (
+    access,
+    billing_pages,
+    callback,
+    callflow,
+    devices,
+    login,
+    personal,
+    phonebook,
+    rates,
+    session,
+)
 from api.appender import KafkaAppender
 from api.context import ApiContext, Appender, Reader
 from api.errors import http_error, mor_endpoint, unexpected_error
@@ -46,6 +57,7 @@ def create_app(
     producer for the events of commands. Tests may pass `reader` (and `appender`)
     instead, which are used as they are and need no lifespan.
     """
+    access.allowed_networks(settings.api_allowed_ips)  # an invalid entry fails here
     context = ApiContext(settings=settings, clock=clock, reader=reader, appender=appender)
 
     @asynccontextmanager
@@ -70,6 +82,12 @@ def create_app(
         Route("/billing/api/user_calls", user_calls, methods=METHODS),
         *login.routes(context),
         *phonebook.routes(context),
+        *rates.routes(context),
+        *billing_pages.routes(context),
+        *callflow.routes(context),
+        *personal.routes(context),
+        *callback.routes(context),
+        *devices.routes(context),
     ]
     sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
                           session_cookie=session.COOKIE, max_age=session.MAX_AGE,

@@ -23,20 +23,43 @@ MEDIA_TYPE = "text/xml"
 
 
 class ErrorKind(Enum):
+    API_DISABLED = "api_disabled"
     GET_DISABLED = "get_disabled"
     ACCESS_DENIED = "access_denied"
     INCORRECT_HASH = "incorrect_hash"
+    NOT_AUTHORIZED = "not_authorized"
     USER_NOT_FOUND = "user_not_found"
+    DEVICE_NOT_FOUND = "device_not_found"
+    CALLFLOW_NOT_AUTHORISED = "callflow_not_authorised"
+    CALLFLOW_STATE_NOT_FOUND = "callflow_state_not_found"
+    CALLFLOW_ACTION_NOT_FOUND = "callflow_action_not_found"
+    MISSING_FORWARD = "missing_forward"
+    LOCAL_DEVICE_NOT_FOUND = "local_device_not_found"
+    EXTERNAL_NUMBER_NOT_FOUND = "external_number_not_found"
+    FAX_DEVICE_NOT_FOUND = "fax_device_not_found"
+    DID_NOT_FOUND = "did_not_found"
     INVALID_PARAMETER = "invalid_parameter"
     INTERNAL = "internal"
 
 
 # MOR's own texts first; the last two are cdrflow's (MOR documents none).
 MESSAGES: dict[ErrorKind, str] = {
+    ErrorKind.API_DISABLED: "API Requests are disabled",
     ErrorKind.GET_DISABLED: "GET Requests are disabled",
     ErrorKind.ACCESS_DENIED: "Access Denied",
     ErrorKind.INCORRECT_HASH: "Incorrect hash",
+    ErrorKind.NOT_AUTHORIZED: "You are not authorized to use this functionality",
     ErrorKind.USER_NOT_FOUND: "User was not found",
+    ErrorKind.DEVICE_NOT_FOUND: "Device was not found",
+    # device_callflow_update spells it "authorised" (NOT_AUTHORIZED: the API overview's)
+    ErrorKind.CALLFLOW_NOT_AUTHORISED: "You are not authorised to use this functionality",
+    ErrorKind.CALLFLOW_STATE_NOT_FOUND: "Callflow state was not found",
+    ErrorKind.CALLFLOW_ACTION_NOT_FOUND: "Callflow action was not found",
+    ErrorKind.MISSING_FORWARD: "Missing forward parameters",
+    ErrorKind.LOCAL_DEVICE_NOT_FOUND: "Local device was not found",
+    ErrorKind.EXTERNAL_NUMBER_NOT_FOUND: "External number was not found",
+    ErrorKind.FAX_DEVICE_NOT_FOUND: "FAX device was not found",
+    ErrorKind.DID_NOT_FOUND: "DID was not found",
     ErrorKind.INVALID_PARAMETER: "Invalid parameter: {name}",
     ErrorKind.INTERNAL: "Internal error",
 }

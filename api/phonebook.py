@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.access import can_see
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import action, page
 from api.params import read_params
 from api.session import page_endpoint
-from api.user_calls import can_see, user_zone
+from api.user_calls import user_zone
 from api.xml import escape, moment
 from projections import phonebook
 from projections.queries import User, user_by_id

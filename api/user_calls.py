@@ -1,6 +1,7 @@
 """user_calls_get (alias user_calls): one user's calls in a period, as MOR lists them.
 
-Checks run in MOR's order: the caller `u`, the hash, the shown user `s_user`
+Checks run in MOR's order: the access rules of `api.access.api_caller` (API allowed,
+client IP, the caller `u`, the hash, the permission group), the shown user `s_user`
 (existence and visibility), then cdrflow's validation of the other parameters.
 """
 
@@ -17,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.access import api_caller, can_see
 from api.calls_page import CallsPage, Shown, render_calls_page
 from api.context import ApiContext, Reader
 from api.errors import ApiError, ErrorKind, xml_response
-from api.hash import expected_hashes, hash_matches
 from api.params import Params, read_params
 from api.xml import moment
 from projections.queries import ORDER_COLUMNS, CallFilter, User
@@ -44,16 +45,9 @@ T = TypeVar("T")
 async def user_calls_get(request: Request, context: ApiContext) -> Response:
     settings = context.settings
     params = await read_params(request, allow_get=settings.allow_get_api)
+    client_ip = request.client.host if request.client else None
+    caller = await api_caller(context, params, "user_calls_get", HASHED, client_ip=client_ip)
     reader = context.read()
-
-    username = params.get("u")
-    caller = await _blocking(reader.user_by_username, username) if username else None
-    if caller is None:
-        raise ApiError(ErrorKind.ACCESS_DENIED)
-    if not settings.disable_hash_check:
-        candidates = expected_hashes(params.values, params.order, HASHED, settings.api_secret)
-        if not hash_matches(params.values.get("hash"), candidates):
-            raise ApiError(ErrorKind.INCORRECT_HASH)
 
     target = await _shown_user(reader, caller, params.get("s_user"))
     zone = user_zone(target.timezone)
@@ -79,23 +73,11 @@ async def user_calls_get(request: Request, context: ApiContext) -> Response:
 
 async def _shown_user(reader: Reader, caller: User, s_user: str | None) -> User:
     """The user whose calls are listed, if the caller may see them."""
-    if caller.role not in ("admin", "reseller", "user"):
-        raise ApiError(ErrorKind.ACCESS_DENIED)  # accountants: not supported yet
     user_id = _uint(s_user)
     target = await _blocking(reader.user_by_id, user_id) if user_id is not None else None
     if target is None or not can_see(caller, target):
         raise ApiError(ErrorKind.USER_NOT_FOUND)
     return target
-
-
-def can_see(caller: User, target: User) -> bool:
-    if caller.role == "admin":
-        return True
-    if caller.role == "reseller":
-        return target.user_id == caller.user_id or target.owner_id == caller.user_id
-    if caller.role == "user":
-        return target.user_id == caller.user_id
-    return False
 
 
 def call_filter(params: Params, target: User, now: datetime) -> tuple[CallFilter, Shown]:

@@ -8,7 +8,15 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from cdrflow import dead_letters_command, rate_command, tariff_command, user_command
+from cdrflow import (
+    dead_letters_command,
+    device_command,
+    invoice_command,
+    payment_command,
+    rate_command,
+    tariff_command,
+    user_command,
+)
 from cdrflow.settings import Settings
 
 
@@ -39,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
     tariff_command.add_parser(commands)
     user_command.add_parser(commands)
+    device_command.add_parser(commands)
+    payment_command.add_parser(commands)
+    invoice_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -143,6 +154,18 @@ def _tariff(settings: Settings, args: argparse.Namespace) -> int:
 
 def _user(settings: Settings, args: argparse.Namespace) -> int:
     return user_command.run(settings, args)
+
+
+def _device(settings: Settings, args: argparse.Namespace) -> int:
+    return device_command.run(settings, args)
+
+
+def _payment(settings: Settings, args: argparse.Namespace) -> int:
+    return payment_command.run(settings, args)
+
+
+def _invoices(settings: Settings, args: argparse.Namespace) -> int:
+    return invoice_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:

@@ -1,7 +1,7 @@
 """Account events into rows of the account tables: one function per record type.
 
 Each feature module of projections/ contributes its table's columns and a `rows`
-function; a record type not listed here has no table (providers, DIDs: not yet shown).
+function; a record type not listed here has no table (providers: not yet shown).
 """
 
 from __future__ import annotations
@@ -9,10 +9,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from projections import phonebook
+from projections import (
+    callflow,
+    clis,
+    devices,
+    invoices,
+    payments,
+    permission_groups,
+    personal_details,
+    phonebook,
+    subscriptions,
+)
 from projections.rows import DEVICE_COLUMNS, USER_COLUMNS, device_row, user_row
-from rating.reference import Account, Device
+from rating.reference import Account, Device, Did
+from streams.callflow_events import Callflow
+from streams.cli_events import Cli
+from streams.device_events import DeviceRegistered
+from streams.invoice_events import Invoice, InvoicePayment
+from streams.payment_events import Payment
+from streams.permission_group_events import PermissionGroup
+from streams.personal_details_events import PersonalDetails
 from streams.phonebook_events import PhonebookEntry
+from streams.subscription_events import Service, Subscription
 
 Rows = Iterable[tuple[str, tuple[Any, ...]]]
 
@@ -29,11 +47,32 @@ ROWS: dict[type, Callable[[Any, int], Rows]] = {
     Account: _user,
     Device: _device,
     PhonebookEntry: phonebook.rows,
+    Callflow: callflow.rows,
+    Did: callflow.did_rows,
+    Cli: clis.rows,
+    DeviceRegistered: devices.registration_rows,
+    PermissionGroup: permission_groups.rows,
+    PersonalDetails: personal_details.rows,
+    Payment: payments.rows,
+    Service: subscriptions.service_rows,
+    Subscription: subscriptions.subscription_rows,
+    Invoice: invoices.rows,
+    InvoicePayment: invoices.payment_rows,
 }
 TABLES: dict[str, tuple[str, ...]] = {
     "users": USER_COLUMNS,
     "devices": DEVICE_COLUMNS,
     phonebook.TABLE: phonebook.COLUMNS,
+    callflow.TABLE: callflow.COLUMNS,
+    callflow.DIDS_TABLE: callflow.DIDS_COLUMNS,
+    clis.TABLE: clis.COLUMNS,
+    devices.REGISTRATIONS: devices.REGISTRATION_COLUMNS,
+    permission_groups.TABLE: permission_groups.COLUMNS,
+    personal_details.TABLE: personal_details.COLUMNS,
+    payments.TABLE: payments.COLUMNS,
+    subscriptions.SERVICES: subscriptions.SERVICE_COLUMNS,
+    subscriptions.SUBSCRIPTIONS: subscriptions.SUBSCRIPTION_COLUMNS,
+    invoices.TABLE: invoices.COLUMNS,
 }
 
 

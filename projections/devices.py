@@ -1,13 +1,19 @@
-"""Reads of the devices table."""
+"""Reads of the devices table, and the device_registrations table (last registrations)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from clickhouse_driver import Client
 
-SELECT = "device_id, user_id, device_type, name, extension"
+from streams.device_events import DeviceRegistered
+
+SELECT = "device_id, user_id, device_type, name, extension, description, username, callerid"
+REGISTRATIONS = "device_registrations"
+REGISTRATION_COLUMNS = ("device_id", "user_id", "registered", "version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +23,9 @@ class Device:
     device_type: str  # SIP, IAX2, FAX...
     name: str
     extension: str
+    description: str = ""
+    username: str = ""  # the SIP/IAX2 login; its secret is never stored (docs/devices.md)
+    callerid: str = ""  # `"101" <101>`
 
     @property
     def label(self) -> str:
@@ -37,6 +46,30 @@ def devices_of_user(client: Client, user_id: int) -> list[Device]:
     return [_device(row) for row in found]
 
 
+def registration_rows(registered: DeviceRegistered,
+                      version: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The device_registrations row; its version is the registration time, not the
+    offset, so the latest registration wins in whatever order switches publish."""
+    del version
+    at = datetime.fromtimestamp(registered.registered_ms // 1000, tz=UTC)
+    yield REGISTRATIONS, (registered.device_id, registered.user_id, at,
+                          registered.registered_ms)
+
+
+def last_registrations(client: Client, device_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each of the devices last registered (aware, UTC); devices never registered
+    are left out."""
+    ids = sorted(set(device_ids))
+    if not ids:
+        return {}
+    found = client.execute(
+        f"SELECT device_id, max(registered) FROM {REGISTRATIONS} "
+        "WHERE device_id IN %(ids)s GROUP BY device_id",
+        {"ids": tuple(ids)})
+    return {int(device_id): at.replace(tzinfo=UTC) for device_id, at in found}
+
+
 def _device(row: tuple[Any, ...]) -> Device:
-    device_id, user_id, device_type, name, extension = row
-    return Device(int(device_id), int(user_id), str(device_type), str(name), str(extension))
+    device_id, user_id, device_type, name, extension, description, username, callerid = row
+    return Device(int(device_id), int(user_id), str(device_type), str(name), str(extension),
+                  str(description), str(username), str(callerid))

@@ -7,10 +7,10 @@ from typing import Any
 
 from clickhouse_driver import Client
 
-from projections import account_tables
+from projections import account_tables, tariff_rates
 from projections.rows import CDR_COLUMNS
 
-TABLES = {"cdrs": CDR_COLUMNS, **account_tables.TABLES}
+TABLES = {"cdrs": CDR_COLUMNS, **account_tables.TABLES, **tariff_rates.TABLES}
 
 
 def insert(client: Client, table: str, rows: Sequence[tuple[Any, ...]]) -> int:

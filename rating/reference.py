@@ -62,6 +62,10 @@ class Device:
     device_type: str
     name: str
     extension: str
+    description: str = ""  # what the devices page shows; the event's default is the name
+    username: str = ""  # the SIP/IAX2 login; the event's default is the extension
+    callerid: str = ""  # as the switch sends it: `"101" <101>`; "" for none
+    # no secret: SIP/IAX2 passwords belong to the switch, never to events (docs/devices.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,12 +205,18 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | 
             password_hash=password_hash,
         )
     if schema == ACCOUNT_SCHEMA and kind == "device_created":
+        if "secret" in event or "password" in event:
+            raise ValueError("device_created: a SIP/IAX2 secret never goes into an event")
+        name, extension = text(event, "name", ""), text(event, "extension", "")
         return Device(
             device_id=integer(event, "device_id"),
             user_id=integer(event, "user_id"),
             device_type=text(event, "device_type", "SIP"),
-            name=text(event, "name", ""),
-            extension=text(event, "extension", ""),
+            name=name,
+            extension=extension,
+            description=text(event, "description", name),
+            username=text(event, "username", extension),
+            callerid=text(event, "callerid", ""),
         )
     if schema == ACCOUNT_SCHEMA and kind == "provider_created":
         return Provider(integer(event, "provider_id"), text(event, "name"),

@@ -15,12 +15,30 @@ import orjson
 
 from rating.reference import ACCOUNT_SCHEMA
 from rating.reference import parse_account_event as parse_rating_event
-from streams import phonebook_events
+from streams import (
+    callflow_events,
+    cli_events,
+    device_events,
+    invoice_events,
+    payment_events,
+    permission_group_events,
+    personal_details_events,
+    phonebook_events,
+    subscription_events,
+)
 
 Parser = Callable[[dict[str, Any]], object]
 
 PARSERS: dict[str, Parser] = {
     **phonebook_events.PARSERS,
+    **callflow_events.PARSERS,
+    **cli_events.PARSERS,
+    **device_events.PARSERS,
+    **permission_group_events.PARSERS,
+    **personal_details_events.PARSERS,
+    **payment_events.PARSERS,
+    **subscription_events.PARSERS,
+    **invoice_events.PARSERS,
 }
 
 

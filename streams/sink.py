@@ -20,14 +20,14 @@ from aiokafka.errors import CommitFailedError
 from clickhouse_driver import Client
 
 from cdrflow.settings import Settings
-from projections import writer
+from projections import tariff_rates, writer
 from projections.account_tables import rows_of
 from projections.clickhouse import connect
 from projections.rows import cdr_row
 from rating.cdr import Cdr
 from streams.account_events import parse_account_event
 from streams.deadletters import dead_letter, json_object
-from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS
+from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS, TARIFF_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def account_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
 PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]]] = {
     "cdrs": (CDRS, cdr_rows),
     "accounts": (ACCOUNT_EVENTS, account_rows),
+    "tariffs": (TARIFF_EVENTS, tariff_rates.record_rows),
 }
 
 

@@ -17,7 +17,8 @@ ACCOUNT_EVENTS = "account-events"
 TARIFF_EVENTS = "tariff-events"
 CDRS = "cdrs"
 DEAD_LETTERS = "dead-letters"
-ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS)
+CALLBACK_REQUESTS = "callback-requests"
+ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS)
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
