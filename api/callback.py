@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import can_change
 from api.context import ApiContext
 from api.errors import xml_response
 from api.pages import action
@@ -46,7 +46,7 @@ async def activate_callback(request: Request, context: ApiContext, user: User) -
     known = acc.isascii() and acc.isdigit() and len(acc) < 19  # fits UInt64
     device = await context.query(device_by_id, int(acc)) if known else None
     owner = await context.query(user_by_id, device.user_id) if device else None
-    if device is None or owner is None or not can_see(user, owner):
+    if device is None or owner is None or not can_change(user, owner):
         return xml_response(action(NAME, False, BAD_DEVICE))
     event = {"schema": SCHEMA, "request_id": new_id(), "user_id": owner.user_id,
              "device_id": device.device_id, "src": src, "dst": dst,
