@@ -33,10 +33,7 @@ async def api_caller(context: ApiContext, params: Params, method: str,
     (permission groups grant read and write apart), `client_ip` is the TCP peer's
     address (`request.client.host`; None when unknown)."""
     settings = context.settings
-    if not settings.allow_api:
-        raise ApiError(ErrorKind.API_DISABLED)
-    if settings.api_ip_restrict and not ip_allowed(client_ip, settings.api_allowed_ips):
-        raise ApiError(ErrorKind.ACCESS_DENIED)
+    api_gate(context, client_ip)
     username = params.get("u")
     reader = context.read()
     caller = await context.blocking(reader.user_by_username, username) if username else None
@@ -52,6 +49,16 @@ async def api_caller(context: ApiContext, params: Params, method: str,
         if level == "disabled" or (write and level != "write"):
             raise ApiError(ErrorKind.NOT_AUTHORIZED)
     return caller
+
+
+def api_gate(context: ApiContext, client_ip: str | None) -> None:
+    """The rules before the caller is known: "Allow API globally" and the IP allow-list
+    (also for logging in, which has no hash)."""
+    settings = context.settings
+    if not settings.allow_api:
+        raise ApiError(ErrorKind.API_DISABLED)
+    if settings.api_ip_restrict and not ip_allowed(client_ip, settings.api_allowed_ips):
+        raise ApiError(ErrorKind.ACCESS_DENIED)
 
 
 def can_see(caller: User, target: User) -> bool:

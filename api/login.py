@@ -13,8 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from api import session
+from api.access import api_gate
 from api.context import ApiContext
-from api.errors import Endpoint, mor_endpoint, xml_response
+from api.errors import ApiError, Endpoint, mor_endpoint, xml_response
 from api.pages import action, login_page
 from api.params import read_params
 from cdrflow.passwords import hash_password, password_matches
@@ -27,6 +28,10 @@ LOGGED_OUT = "Successfully logged out"
 
 async def login(request: Request, context: ApiContext) -> Response:
     params = await read_params(request, allow_get=context.settings.allow_get_api)
+    try:
+        api_gate(context, request.client.host if request.client else None)
+    except ApiError as exc:
+        return xml_response(action("login", False, exc.message))
     username, password = params.get("u") or "", params.get("p") or ""
     found = await context.query(credentials_by_username, username) if username else None
     stored = found.password_hash if found is not None and found.password_hash else _decoy()

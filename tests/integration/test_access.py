@@ -10,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.callflow import HASHED as CALLFLOW_HASHED
 from api.hash import mor_hash
 from api.user_calls import HASHED
 from cdrflow.settings import Settings
@@ -122,3 +123,61 @@ def test_ip_whitelist_and_api_switch(groups: None, settings: Settings) -> None:
         assert calls(allowed, "integrator", "40") == error(NOT_AUTHORIZED)
     with TestClient(create_app(settings.with_(allow_api=False))) as disabled:
         assert calls(disabled, "admin") == error("API Requests are disabled")
+
+
+def callflow_params() -> dict[str, str]:
+    params = {"device_id": "10", "callflow_action": "empty", "state": "busy"}
+    return {**params, "hash": mor_hash([params[n] for n in CALLFLOW_HASHED if n in params],
+                                       SECRET)}
+
+
+# every /billing/api method: (path, parameters of a call the admin may make)
+API_METHODS = {
+    "/billing/api/user_calls_get": {"s_user": "2", "period_start": START, "period_end": END,
+                                    "hash": mor_hash(["2", START, END], SECRET)},
+    "/billing/api/user_calls": {"s_user": "2", "period_start": START, "period_end": END,
+                                "hash": mor_hash(["2", START, END], SECRET)},
+    "/billing/api/device_callflow_update": callflow_params(),
+    "/api/device_callflow_update": callflow_params(),
+}
+
+
+def answer(client: TestClient, path: str, caller: str, **changes: str) -> str:
+    return str(client.post(path, data={"u": caller, **API_METHODS[path], **changes}).text)
+
+
+@pytest.mark.parametrize("path", sorted(API_METHODS))
+def test_every_api_method_applies_every_rule(groups: None, settings: Settings,
+                                             path: str) -> None:
+    restricted = settings.with_(api_ip_restrict=True, api_allowed_ips=("10.0.0.0/8",))
+    inside, outside = ("10.20.30.40", 40000), ("192.0.2.7", 40000)
+    with TestClient(create_app(restricted), client=inside) as allowed:
+        assert "<error>" not in answer(allowed, path, "admin")
+        assert answer(allowed, path, "admin", hash="0" * 40) == error("Incorrect hash")
+        assert answer(allowed, path, "nobody") == error("Access Denied")
+        assert answer(allowed, path, "integrator") == error(NOT_AUTHORIZED)  # group excludes it
+    with TestClient(create_app(restricted), client=outside) as blocked:
+        assert answer(blocked, path, "admin") == error("Access Denied")
+    with TestClient(create_app(settings.with_(allow_api=False))) as disabled:
+        assert answer(disabled, path, "admin") == error("API Requests are disabled")
+    with TestClient(create_app(settings)) as plain:
+        assert plain.get(path, params={"u": "admin", **API_METHODS[path]}).text == error(
+            "GET Requests are disabled")
+
+
+def test_logging_in_obeys_the_api_switch_and_the_ip_allow_list(groups: None,
+                                                               settings: Settings) -> None:
+    def login(client: TestClient) -> str:
+        return str(client.post("/billing/api/login", data={"u": "john", "p": "john-demo"}).text)
+
+    def failed(message: str) -> str:
+        return (f"{HEAD}<action>\n <name>login</name>\n <status>failed</status>\n"
+                f" <status_message>{message}</status_message>\n</action>\n")
+
+    restricted = settings.with_(api_ip_restrict=True, api_allowed_ips=("10.0.0.0/8",))
+    with TestClient(create_app(restricted), client=("192.0.2.7", 40000)) as blocked:
+        assert login(blocked) == failed("Access Denied")
+    with TestClient(create_app(restricted), client=("10.0.0.9", 40000)) as allowed:
+        assert "<status>ok</status>" in login(allowed)
+    with TestClient(create_app(settings.with_(allow_api=False))) as disabled:
+        assert login(disabled) == failed("API Requests are disabled")
