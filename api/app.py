@@ -20,6 +20,7 @@ from api import (
     callback,
     callflow,
     devices,
+    faxes,
     login,
     personal,
     phonebook,
@@ -88,6 +89,7 @@ def create_app(
         *personal.routes(context),
         *callback.routes(context),
         *devices.routes(context),
+        *faxes.routes(context),
     ]
     sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
                           session_cookie=session.COOKIE, max_age=session.MAX_AGE,

@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                           help="as for `python -m infra`, e.g. `start` or `status kafka`")
     commands.add_parser("setup", help="create topics and apply ClickHouse migrations")
     commands.add_parser("worker", help="run the Faust worker (assemble and rate calls)")
-    commands.add_parser("sink", help="run the ClickHouse sink (CDRs and account projections)")
+    commands.add_parser("sink", help="run the ClickHouse sink (CDRs, faxes, accounts, tariffs)")
     commands.add_parser("api", help="serve the MOR XML API")
     commands.add_parser("load-demo", help="publish the demo users, devices and tariff")
     simulate = commands.add_parser("simulate", help="publish simulated call events")

@@ -22,9 +22,9 @@ from rating.cdr import Cdr
 from rating.rater import Rejection, rate_call
 from streams.assembly import apply
 from streams.deadletters import dead_letter
-from streams.events import BadEvent, decode
+from streams.events import BadEvent, FaxReceived, decode, encode
 from streams.reference_feed import ReferenceFeed
-from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS
+from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS, FAXES
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,8 @@ def create_app(settings: Settings) -> faust.App:
                      key_serializer="raw", value_serializer="raw")
     dead_letters = app.topic(settings.topic(DEAD_LETTERS), key_type=bytes, value_type=bytes,
                              key_serializer="raw", value_serializer="raw")
+    faxes = app.topic(settings.topic(FAXES), key_type=bytes, value_type=bytes,
+                      key_serializer="raw", value_serializer="raw")
     live_calls = app.Table(
         "live-calls", default=None, partitions=settings.partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
@@ -89,6 +91,10 @@ def create_app(settings: Settings) -> faust.App:
                 await reject(str(exc), event)
                 continue
             try:
+                if isinstance(call_event, FaxReceived):  # not a call: forwarded, validated
+                    await faxes.send(key=str(call_event.user_id).encode(),
+                                     value=encode(call_event))
+                    continue
                 step = apply(live_calls.get(call_event.call_id), call_event)
                 if step.state is None:
                     live_calls.pop(call_event.call_id, None)

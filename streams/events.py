@@ -59,13 +59,38 @@ class CallEnded:
     duration: int
 
 
-CallEvent = CallStarted | CallRinging | CallAnswered | CallEnded
+@dataclass(frozen=True, slots=True)
+class FaxReceived:
+    """A fax the switch received for a FAX device; `call_id` is the fax's id
+    (docs/faxes.md). Not part of any call's assembly: the worker forwards it to `faxes`."""
+
+    call_id: str
+    ts_ms: int
+    user_id: int
+    device_id: int  # the FAX device
+    sender: str  # caller number, "" when unknown
+    filename: str  # the stored document, "" when there is none
+    pages: int
+    status: str  # one of FAX_STATUSES
+
+
+# fax statuses and MOR's words for them on the Faxes page
+FAX_STATUSES = {
+    "received": "Received",
+    "failed": "Failed",
+    "empty": "Empty",  # the call carried no fax page
+    "not_fax": "Not a fax",  # a voice call answered by the fax device
+}
+MAX_FAX_PAGES = 10_000
+
+CallEvent = CallStarted | CallRinging | CallAnswered | CallEnded | FaxReceived
 
 _TYPES: dict[str, type[CallEvent]] = {
     "call_started": CallStarted,
     "call_ringing": CallRinging,
     "call_answered": CallAnswered,
     "call_ended": CallEnded,
+    "fax_received": FaxReceived,
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
@@ -95,6 +120,12 @@ def decode(raw: bytes | None) -> CallEvent:
     event = cls(**values)
     if isinstance(event, CallEnded) and event.billsec > event.duration:
         raise BadEvent("billsec is greater than duration")
+    if isinstance(event, FaxReceived):
+        if event.status not in FAX_STATUSES:
+            raise BadEvent(f"fax_received: field status must be one of "
+                           f"{', '.join(FAX_STATUSES)}, not {_show(event.status)}")
+        if event.pages > MAX_FAX_PAGES:
+            raise BadEvent(f"fax_received: field pages is more than {MAX_FAX_PAGES}")
     return event
 
 

@@ -20,14 +20,15 @@ from aiokafka.errors import CommitFailedError
 from clickhouse_driver import Client
 
 from cdrflow.settings import Settings
-from projections import tariff_rates, writer
+from projections import faxes, tariff_rates, writer
 from projections.account_tables import rows_of
 from projections.clickhouse import connect
 from projections.rows import cdr_row
 from rating.cdr import Cdr
 from streams.account_events import parse_account_event
 from streams.deadletters import dead_letter, json_object
-from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS, TARIFF_EVENTS
+from streams.events import FaxReceived, decode
+from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS, FAXES, TARIFF_EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,18 @@ def account_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
     return rows_of(thing, record.offset)
 
 
+def fax_rows(record: ConsumerRecord[bytes, bytes]) -> Rows:
+    fax = decode(record.value)  # BadEvent is a ValueError: a dead letter
+    if not isinstance(fax, FaxReceived):
+        raise ValueError(f"not a fax_received event on {FAXES}")
+    return faxes.rows(fax, record.offset)
+
+
 PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]]] = {
     "cdrs": (CDRS, cdr_rows),
     "accounts": (ACCOUNT_EVENTS, account_rows),
     "tariffs": (TARIFF_EVENTS, tariff_rates.record_rows),
+    "faxes": (FAXES, fax_rows),
 }
 
 

@@ -18,7 +18,8 @@ TARIFF_EVENTS = "tariff-events"
 CDRS = "cdrs"
 DEAD_LETTERS = "dead-letters"
 CALLBACK_REQUESTS = "callback-requests"
-ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS)
+FAXES = "faxes"  # valid fax_received events, forwarded by the worker (docs/faxes.md)
+ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS, FAXES)
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
