@@ -1,5 +1,5 @@
 """Rates pages: `/tariffs/user_rates`, `/directions/dg_list_user_destinations/<prefix>`,
-`/tariffs/generate_personal_rates_csv/<user id>` (and the PDF link, which is not offered).
+`/tariffs/generate_personal_rates_csv/<user id>`, `.../generate_personal_rates_pdf/<user id>`.
 
 Every page shows the logged-in user's retail tariff version in force now, as the
 `tariff_rates` projection holds it; the rules are in docs/rates.md.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,7 +24,9 @@ from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import page
 from api.params import read_params
+from api.rates_pdf import render_rates_pdf
 from api.session import page_endpoint
+from api.user_calls import user_zone
 from api.xml import error_document, escape, money
 from projections import tariff_rates
 from projections.queries import User, user_by_id
@@ -40,7 +44,6 @@ CSV_HEADER = ("prefix", "destination", "direction", "kind", "group", "daytype", 
 CURRENCY_NOT_FOUND = "Currency was not found"
 NO_EXCHANGE_RATE = "Exchange rate was not found"
 DESTINATIONS_NOT_FOUND = "Destination group was not found"
-NO_PDF = "PDF export is not available; use CSV"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +166,11 @@ def destinations_page(group: tuple[str, str], members: Iterable[Rate]) -> str:
     return page("Destinations", body)
 
 
-def rates_csv(tariff: Tariff | None, prices: Prices, currency: str) -> str:
-    """Every rate of the version (by prefix, then window) in the rate list's columns,
-    prices converted; `tiers` only for rates the wholesale columns cannot say."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+def rate_rows(tariff: Tariff | None, prices: Prices, currency: str
+              ) -> Iterator[tuple[str | int, ...]]:
+    """Every rate of the version (by prefix, then window) in the rate list's columns
+    (`CSV_HEADER`), prices converted; `tiers` only for rates the wholesale columns cannot
+    say. The CSV and the PDF both show these rows."""
     rates = all_rates(tariff) if tariff is not None else []
     for rate in sorted(rates, key=lambda r: (r.prefix, r.days, r.start_second)):
         d = rate.destination
@@ -177,13 +179,31 @@ def rates_csv(tariff: Tariff | None, prices: Prices, currency: str) -> str:
         tiers = "" if tariff_rates.is_wholesale(rate) else tariff_rates.tiers_text(
             Tier(t.start, t.end, Decimal(money(prices.cost(t.price))), t.increment, t.kind)
             for t in rate.tiers)
-        writer.writerow((
+        yield (
             d.prefix, d.name, d.direction, d.kind, d.group, DAY_TYPES.get(rate.days, rate.days),
             clock(rate.start_second), clock(rate.end_second - 1), money(cost),
             money(prices.with_vat(cost)), money(prices.cost(fee)), increment, min_time,
             rate.grace_time, tiers, currency,
-        ))
+        )
+
+
+def rates_csv(tariff: Tariff | None, prices: Prices, currency: str) -> str:
+    """`rate_rows` under `CSV_HEADER`, CRLF lines."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(rate_rows(tariff, prices, currency))
     return out.getvalue()
+
+
+def rates_pdf(tariff: Tariff | None, prices: Prices, currency: str, owner: User,
+              generated: datetime) -> bytes:
+    """`rate_rows` as the PDF shows them (api/rates_pdf.py), the time in the owner's zone."""
+    return render_rates_pdf(
+        (dict(zip(CSV_HEADER, row, strict=True))
+         for row in rate_rows(tariff, prices, currency)),
+        user_name=owner.nice_name, tariff_currency=tariff.currency if tariff is not None else None,
+        currency=currency, generated=generated, zone=user_zone(owner.timezone))
 
 
 # -- endpoints ---------------------------------------------------------------------------
@@ -239,7 +259,18 @@ async def personal_rates_csv(request: Request, context: ApiContext, user: User) 
 
 
 async def personal_rates_pdf(request: Request, context: ApiContext, user: User) -> Response:
-    return xml_response(error_document(NO_PDF))
+    owner = await _owner(context, user, request.path_params["user_id"])
+    tariff = await context.query(tariff_rates.user_tariff, owner.user_id, _now_ms(context))
+    shown = await _prices(request, context, owner, tariff)
+    if isinstance(shown, str):
+        return xml_response(error_document(shown))
+    currency, _, prices = shown
+    # reportlab is CPU-bound (about a second per few thousand rates): off the event loop
+    body = await run_in_threadpool(rates_pdf, tariff, prices, currency, owner, context.clock())
+    return Response(body,
+                    media_type="application/pdf",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="personal_rates_{owner.user_id}.pdf"'})
 
 
 async def _owner(context: ApiContext, user: User, user_id: int) -> User:

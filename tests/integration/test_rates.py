@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
+import zlib
 from typing import Any
 
 import orjson
@@ -172,5 +175,26 @@ def test_rates_destinations_and_csv_of_the_version_in_force(sink: object, api: T
         1] == "370,Lithuania,Lithuania,fixed,,,00:00:00,23:59:59,0.025,0.03025,0.0,1,0,0,,EUR"
     assert api.get("/tariffs/generate_personal_rates_csv/3").text == (
         f"{HEAD}<error>User was not found</error>\n")
-    assert api.get("/tariffs/generate_personal_rates_pdf/2").text == (
-        f"{HEAD}<error>PDF export is not available; use CSV</error>\n")
+
+
+def test_personal_rates_pdf(sink: object, api: TestClient) -> None:
+    assert api.post("/billing/api/login", data={"u": "john", "p": "john-demo"}).text.count(
+        "<status>ok</status>") == 1
+    wait_for(lambda: "\r\n3706," in api.get("/tariffs/generate_personal_rates_csv/2").text,
+             60, "john's tariff projected")
+    exported = api.get("/tariffs/generate_personal_rates_pdf/2")
+    assert exported.headers["content-type"] == "application/pdf"
+    assert exported.headers["content-disposition"] == (
+        'attachment; filename="personal_rates_2.pdf"')
+    assert exported.content.startswith(b"%PDF-")
+    assert b"(3706) Tj" in page_streams(exported.content)  # Lithuania MOB, in every version
+    assert api.get("/tariffs/generate_personal_rates_pdf/3").text == (
+        f"{HEAD}<error>User was not found</error>\n")
+
+
+def page_streams(pdf: bytes) -> bytes:
+    """reportlab's compressed streams (ASCII85, then Flate), decoded and joined: the page
+    contents among them, where the table's strings are drawn as `(...) Tj`."""
+    found = re.findall(rb"/ASCII85Decode /FlateDecode \] /Length \d+\s*>>\s*stream\r?\n"
+                       rb"(.*?)~>\s*endstream", pdf, re.S)
+    return b"".join(zlib.decompress(base64.a85decode(b"".join(s.split()))) for s in found)
