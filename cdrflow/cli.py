@@ -14,6 +14,7 @@ from cdrflow import (
     invoice_command,
     payment_command,
     rate_command,
+    reference_command,
     tariff_command,
     user_command,
 )
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     device_command.add_parser(commands)
     payment_command.add_parser(commands)
     invoice_command.add_parser(commands)
+    reference_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -166,6 +168,22 @@ def _payment(settings: Settings, args: argparse.Namespace) -> int:
 
 def _invoices(settings: Settings, args: argparse.Namespace) -> int:
     return invoice_command.run(settings, args)
+
+
+def _provider(settings: Settings, args: argparse.Namespace) -> int:
+    return reference_command.run(settings, args)
+
+
+def _did(settings: Settings, args: argparse.Namespace) -> int:
+    return reference_command.run(settings, args)
+
+
+def _service(settings: Settings, args: argparse.Namespace) -> int:
+    return reference_command.run(settings, args)
+
+
+def _subscription(settings: Settings, args: argparse.Namespace) -> int:
+    return reference_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:

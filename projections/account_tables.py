@@ -1,7 +1,7 @@
 """Account events into rows of the account tables: one function per record type.
 
 Each feature module of projections/ contributes its table's columns and a `rows`
-function; a record type not listed here has no table (providers: not yet shown).
+function; a record type not listed here has no table.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from projections import (
     permission_groups,
     personal_details,
     phonebook,
+    providers,
     subscriptions,
 )
 from projections.rows import DEVICE_COLUMNS, USER_COLUMNS, device_row, user_row
-from rating.reference import Account, Device, Did
+from rating.reference import Account, Device, Did, Provider
 from streams.callflow_events import Callflow
 from streams.cli_events import Cli
 from streams.device_events import DeviceRegistered
@@ -49,6 +50,7 @@ ROWS: dict[type, Callable[[Any, int], Rows]] = {
     PhonebookEntry: phonebook.rows,
     Callflow: callflow.rows,
     Did: callflow.did_rows,
+    Provider: providers.rows,
     Cli: clis.rows,
     DeviceRegistered: devices.registration_rows,
     PermissionGroup: permission_groups.rows,
@@ -65,6 +67,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     phonebook.TABLE: phonebook.COLUMNS,
     callflow.TABLE: callflow.COLUMNS,
     callflow.DIDS_TABLE: callflow.DIDS_COLUMNS,
+    providers.TABLE: providers.COLUMNS,
     clis.TABLE: clis.COLUMNS,
     devices.REGISTRATIONS: devices.REGISTRATION_COLUMNS,
     permission_groups.TABLE: permission_groups.COLUMNS,
