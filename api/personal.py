@@ -9,6 +9,7 @@ A user sees their own pages; a reseller also their users', the admin everyone's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import can_change, can_see
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import action, page
@@ -78,7 +79,7 @@ async def show_details(request: Request, context: ApiContext, user: User) -> Res
 async def update_details(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=False)
     try:
-        owner = await _owner(context, user, request.path_params["user_id"])
+        owner = await _owner(context, user, request.path_params["user_id"], may=can_change)
     except ApiError as exc:
         return xml_response(action(EDIT, False, exc.message))
     given = params.values
@@ -138,12 +139,14 @@ def payment_type(kind: str) -> str:
     return kind[:1].upper() + kind[1:]
 
 
-async def _owner(context: ApiContext, user: User, user_id: int) -> User:
-    """The user whose page is asked for, if `user` may see it."""
+async def _owner(context: ApiContext, user: User, user_id: int,
+                 may: Callable[[User, User], bool] = can_see) -> User:
+    """The user whose page is asked for, if `user` may see it (or, with `may=can_change`,
+    change it: accountants read but never write)."""
     if user_id == user.user_id:
         return user
     owner = await context.query(user_by_id, user_id)
-    if owner is None or not can_see(user, owner):
+    if owner is None or not may(user, owner):
         raise ApiError(ErrorKind.USER_NOT_FOUND)
     return owner
 

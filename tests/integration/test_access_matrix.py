@@ -51,6 +51,7 @@ def writes(target: int, login: str) -> list[tuple[str, str, dict[str, str]]]:
                                                                 "cf_action": "voicemail"}),
         ("POST", "/functions/activate_callback", {"src": "370600", "dst": "370601",
                                                   "acc": device}),
+        ("POST", f"/users/update_personal_details/{target}", {"reg_city": "Vilnius"}),
     ]
 
 
