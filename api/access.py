@@ -25,13 +25,14 @@ RESTRICTED_ROLES = frozenset({"user", "accountant"})
 
 async def api_caller(context: ApiContext, params: Params, method: str,
                      hashed: Sequence[str], *, write: bool = False,
-                     client_ip: str | None = None) -> User:
+                     client_ip: str | None = None, extra_hashes: Sequence[str] = ()) -> User:
     """The user calling `method` with `params`, once every rule lets them; raises ApiError.
 
     `method` is the method's canonical name (the one permission groups list), `hashed`
     its hashed parameters in documented order, `write` says the call changes data
     (permission groups grant read and write apart), `client_ip` is the TCP peer's
-    address (`request.client.host`; None when unknown)."""
+    address (`request.client.host`; None when unknown), `extra_hashes` more hashes the
+    method accepts besides the rule's (active_calls_get: one over `u`)."""
     settings = context.settings
     api_gate(context, client_ip)
     username = params.get("u")
@@ -40,7 +41,8 @@ async def api_caller(context: ApiContext, params: Params, method: str,
     if caller is None:
         raise ApiError(ErrorKind.ACCESS_DENIED)
     if not settings.disable_hash_check:
-        candidates = expected_hashes(params.values, params.order, hashed, settings.api_secret)
+        candidates = [*expected_hashes(params.values, params.order, hashed, settings.api_secret),
+                      *extra_hashes]
         if not hash_matches(params.values.get("hash"), candidates):
             raise ApiError(ErrorKind.INCORRECT_HASH)
     if caller.role in RESTRICTED_ROLES and caller.api_group:

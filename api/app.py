@@ -16,16 +16,21 @@ from starlette.routing import Route
 
 from api import (
     access,
+    active_calls,
     billing_pages,
+    call_list,
     callback,
     callflow,
     devices,
     faxes,
     login,
+    main_page,
+    missed_calls,
     personal,
     phonebook,
     rates,
     session,
+    user_stats,
 )
 from api.appender import KafkaAppender
 from api.context import ApiContext, Appender, Reader
@@ -90,6 +95,11 @@ def create_app(
         *callback.routes(context),
         *devices.routes(context),
         *faxes.routes(context),
+        *main_page.routes(context),
+        *call_list.routes(context),
+        *active_calls.routes(context),
+        *missed_calls.routes(context),
+        *user_stats.routes(context),
     ]
     sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
                           session_cookie=session.COOKIE, max_age=session.MAX_AGE,

@@ -9,7 +9,7 @@ only their own faxes, a reseller also their users', admins and accountants every
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, tzinfo
+from datetime import datetime, tzinfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,8 +20,9 @@ from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES, page
 from api.params import Params, read_params
+from api.period import DAY_END, DAY_START, bound
 from api.session import page_endpoint
-from api.user_calls import MAX_TIMESTAMP, user_zone
+from api.user_calls import user_zone
 from api.xml import escape, moment
 from projections.devices import devices_of_user
 from projections.faxes import Fax, FaxFilter, faxes
@@ -29,7 +30,6 @@ from projections.queries import User, user_by_id
 from streams.events import FAX_STATUSES
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 UINT64_MAX = 2**64 - 1
 
 
@@ -52,8 +52,8 @@ def fax_filter(params: Params, user_id: int, zone: tzinfo,
     if search_on is not None and search_on not in ("0", "1"):
         raise ApiError(ErrorKind.INVALID_PARAMETER, "search_on")
     today = now.astimezone(zone).date()
-    start = _moment(params, "period_start", zone, today, time.min)
-    end = _moment(params, "period_end", zone, today, time(23, 59, 59))
+    start = bound(params, "period_start", zone, today, DAY_START)
+    end = bound(params, "period_end", zone, today, DAY_END)
     status = (params.get("fax_status") or "all").lower()
     if status != "all" and status not in FAX_STATUSES:
         raise ApiError(ErrorKind.INVALID_PARAMETER, "fax_status")
@@ -99,29 +99,6 @@ def render(owner: User, where: FaxFilter, show_device: str, found: list[Fax],
         " </faxes>\n"
     )
     return page("Faxes", body)
-
-
-def _moment(params: Params, name: str, zone: tzinfo, today: date, at: time) -> int:
-    """A period bound in epoch seconds: `YYYY-MM-DD` (that day in the user's zone, from
-    00:00:00 or until 23:59:59) or epoch seconds; absent: today."""
-    value = params.get(name)
-    if value is None:
-        return int(datetime.combine(today, at, zone).timestamp())
-    if _DIGITS.fullmatch(value):
-        seconds = int(value)
-        if seconds > MAX_TIMESTAMP:
-            raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-        return seconds
-    day = _DAY.fullmatch(value)
-    if day is None:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-    try:
-        when = date(int(day[1]), int(day[2]), int(day[3]))
-    except ValueError:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, name) from None
-    if when.year < 1970 or when.year > 9998:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-    return max(0, int(datetime.combine(when, at, zone).timestamp()))
 
 
 async def _owner(context: ApiContext, user: User, user_id: int) -> User:

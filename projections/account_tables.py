@@ -14,6 +14,7 @@ from projections import (
     clis,
     devices,
     invoices,
+    missed_calls,
     payments,
     permission_groups,
     personal_details,
@@ -27,6 +28,7 @@ from streams.callflow_events import Callflow
 from streams.cli_events import Cli
 from streams.device_events import DeviceRegistered
 from streams.invoice_events import Invoice, InvoicePayment
+from streams.missed_call_events import MissedCallMark
 from streams.payment_events import Payment
 from streams.permission_group_events import PermissionGroup
 from streams.personal_details_events import PersonalDetails
@@ -60,6 +62,7 @@ ROWS: dict[type, Callable[[Any, int], Rows]] = {
     Subscription: subscriptions.subscription_rows,
     Invoice: invoices.rows,
     InvoicePayment: invoices.payment_rows,
+    MissedCallMark: missed_calls.rows,
 }
 TABLES: dict[str, tuple[str, ...]] = {
     "users": USER_COLUMNS,
@@ -76,6 +79,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     subscriptions.SERVICES: subscriptions.SERVICE_COLUMNS,
     subscriptions.SUBSCRIPTIONS: subscriptions.SUBSCRIPTION_COLUMNS,
     invoices.TABLE: invoices.COLUMNS,
+    missed_calls.TABLE: missed_calls.COLUMNS,
 }
 
 

@@ -20,6 +20,7 @@ from streams import (
     cli_events,
     device_events,
     invoice_events,
+    missed_call_events,
     payment_events,
     permission_group_events,
     personal_details_events,
@@ -39,6 +40,7 @@ PARSERS: dict[str, Parser] = {
     **payment_events.PARSERS,
     **subscription_events.PARSERS,
     **invoice_events.PARSERS,
+    **missed_call_events.PARSERS,
 }
 
 

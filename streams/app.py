@@ -20,11 +20,12 @@ from cdrflow.settings import Settings
 from rating.call import Call
 from rating.cdr import Cdr
 from rating.rater import Rejection, rate_call
-from streams.assembly import apply
+from streams.active_calls import active_call
+from streams.assembly import State, apply
 from streams.deadletters import dead_letter
-from streams.events import BadEvent, FaxReceived, decode, encode
+from streams.events import BadEvent, CallEnded, CallEvent, FaxReceived, decode, encode
 from streams.reference_feed import ReferenceFeed
-from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS, FAXES
+from streams.topics import ACTIVE_CALLS, CALL_EVENTS, CDRS, DEAD_LETTERS, FAXES
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def create_app(settings: Settings) -> faust.App:
                              key_serializer="raw", value_serializer="raw")
     faxes = app.topic(settings.topic(FAXES), key_type=bytes, value_type=bytes,
                       key_serializer="raw", value_serializer="raw")
+    active_calls = app.topic(settings.topic(ACTIVE_CALLS), key_type=bytes, value_type=bytes,
+                             key_serializer="raw", value_serializer="raw")
     live_calls = app.Table(
         "live-calls", default=None, partitions=settings.partitions,
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
@@ -82,6 +85,17 @@ def create_app(settings: Settings) -> faust.App:
             result = rate_call(call, feed.data)
         return result
 
+    async def publish_live(call_event: CallEvent, state: State | None) -> None:
+        """The call's state to `active-calls`, a tombstone once it ended (an event
+        delivered again publishes the same value again: harmless)."""
+        key = call_event.call_id.encode()
+        if isinstance(call_event, CallEnded):
+            await active_calls.send(key=key, value=None)
+            return
+        live = active_call(state, feed.data if feed.ready.is_set() else None)
+        if live is not None:
+            await active_calls.send(key=key, value=orjson.dumps(live))
+
     @app.agent(call_events, concurrency=1)
     async def assemble(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
@@ -100,6 +114,7 @@ def create_app(settings: Settings) -> faust.App:
                     live_calls.pop(call_event.call_id, None)
                 else:
                     live_calls[call_event.call_id] = step.state
+                await publish_live(call_event, step.state)
                 if step.problem:
                     await reject(step.problem, event)
                 if step.call is None:

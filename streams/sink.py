@@ -20,7 +20,7 @@ from aiokafka.errors import CommitFailedError
 from clickhouse_driver import Client
 
 from cdrflow.settings import Settings
-from projections import faxes, tariff_rates, writer
+from projections import active_calls, faxes, tariff_rates, writer
 from projections.account_tables import rows_of
 from projections.clickhouse import connect
 from projections.rows import cdr_row
@@ -28,7 +28,14 @@ from rating.cdr import Cdr
 from streams.account_events import parse_account_event
 from streams.deadletters import dead_letter, json_object
 from streams.events import FaxReceived, decode
-from streams.topics import ACCOUNT_EVENTS, CDRS, DEAD_LETTERS, FAXES, TARIFF_EVENTS
+from streams.topics import (
+    ACCOUNT_EVENTS,
+    ACTIVE_CALLS,
+    CDRS,
+    DEAD_LETTERS,
+    FAXES,
+    TARIFF_EVENTS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,7 @@ PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]
     "accounts": (ACCOUNT_EVENTS, account_rows),
     "tariffs": (TARIFF_EVENTS, tariff_rates.record_rows),
     "faxes": (FAXES, fax_rows),
+    "active-calls": (ACTIVE_CALLS, active_calls.record_rows),
 }
 
 

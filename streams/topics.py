@@ -19,7 +19,9 @@ CDRS = "cdrs"
 DEAD_LETTERS = "dead-letters"
 CALLBACK_REQUESTS = "callback-requests"
 FAXES = "faxes"  # valid fax_received events, forwarded by the worker (docs/faxes.md)
-ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS, FAXES)
+ACTIVE_CALLS = "active-calls"  # live call states and tombstones (docs/active_calls.md)
+ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS, FAXES,
+       ACTIVE_CALLS)
 
 
 async def ensure_topics(settings: Settings) -> list[str]:
