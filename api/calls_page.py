@@ -35,8 +35,15 @@ class CallsPage:
 
 
 def render_calls_page(page: CallsPage) -> str:
+    """The whole page in one string (user_calls_get streams the same bytes in parts)."""
+    rows = "".join(render_call(call, page.zone, page.users) for call in page.calls)
+    return render_head(page, len(page.calls)) + calls_block(rows, bool(page.calls)) + TAIL
+
+
+def render_head(page: CallsPage, total: int) -> str:
+    """Everything before the calls; `page.calls` is not read."""
     shown = page.shown
-    head = (
+    return (
         f"{DECLARATION}"
         "<page>\n"
         " <pagename>Calls</pagename>\n"
@@ -44,7 +51,7 @@ def render_calls_page(page: CallsPage) -> str:
         " <error_msg></error_msg>\n"
         f" <userid>{page.caller.user_id}</userid>\n"
         f" <username>{escape(page.caller.username)}</username>\n"
-        f" <total_calls>{len(page.calls)}</total_calls>\n"
+        f" <total_calls>{total}</total_calls>\n"
         f" <currency>{escape(page.currency)}</currency>\n"
         " <calls_stat>\n"
         "   <period>\n"
@@ -58,11 +65,16 @@ def render_calls_page(page: CallsPage) -> str:
         f"   <show_hgc>{escape(shown.hgc)}</show_hgc>\n"
         f"   <show_did>{escape(shown.did)}</show_did>\n"
     )
-    tail = " </calls_stat>\n</page>\n"
-    if not page.calls:
-        return f"{head}   <calls></calls>\n{tail}"
-    rows = "".join(render_call(call, page.zone, page.users) for call in page.calls)
-    return f"{head}   <calls>\n{rows}   </calls>\n{tail}"
+
+
+CALLS_OPEN = "   <calls>\n"
+CALLS_CLOSE = "   </calls>\n"
+NO_CALLS = "   <calls></calls>\n"
+TAIL = " </calls_stat>\n</page>\n"
+
+
+def calls_block(rows: str, any_calls: bool) -> str:
+    return f"{CALLS_OPEN}{rows}{CALLS_CLOSE}" if any_calls else NO_CALLS
 
 
 def render_call(call: Call, zone: tzinfo, users: Mapping[int, User]) -> str:

@@ -8,20 +8,30 @@ client IP, the caller `u`, the hash, the permission group), the shown user `s_us
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time
 from functools import lru_cache
-from typing import TypeVar
+from typing import IO, TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from api.access import api_caller, can_see
-from api.calls_page import CallsPage, Shown, render_calls_page
+from api.calls_page import (
+    CALLS_CLOSE,
+    CALLS_OPEN,
+    NO_CALLS,
+    TAIL,
+    CallsPage,
+    Shown,
+    render_call,
+    render_head,
+)
 from api.context import ApiContext, Reader
-from api.errors import ApiError, ErrorKind, xml_response
+from api.errors import MEDIA_TYPE, ApiError, ErrorKind
 from api.params import Params, read_params
 from api.xml import moment
 from projections.queries import ORDER_COLUMNS, CallFilter, User
@@ -38,6 +48,8 @@ UINT64_MAX = 2**64 - 1
 # Latest accepted timestamp: 9999-12-30, so any time zone can still show it.
 MAX_TIMESTAMP = 253_402_128_000
 _DIGITS = re.compile(r"[0-9]+")
+SPOOL_BYTES = 4 * 1024 * 1024  # a page's rendered calls kept in memory; beyond, a file
+CHUNK_CHARS = 64 * 1024
 
 T = TypeVar("T")
 
@@ -52,23 +64,58 @@ async def user_calls_get(request: Request, context: ApiContext) -> Response:
     target = await _shown_user(reader, caller, params.get("s_user"))
     zone = user_zone(target.timezone)
     where, shown = call_filter(params, target, context.clock())
-    calls = await _blocking(reader.calls, where)
-    users = {target.user_id: target}
-    missing = {c.reseller_id for c in calls if c.reseller_id} | {c.user_id for c in calls}
-    missing -= users.keys()
-    if missing:
-        users.update(await _blocking(reader.users_by_ids, missing))
     page = CallsPage(
         caller=caller,
         currency=target.currency,
         period_start=moment(datetime.fromtimestamp(where.start, UTC), zone),
         period_end=moment(datetime.fromtimestamp(where.end, UTC), zone),
         shown=shown,
-        calls=calls,
+        calls=(),
         zone=zone,
-        users=users,
+        users={target.user_id: target},
     )
-    return xml_response(render_calls_page(page))
+    total, rows = await _blocking(spool_calls, reader, where, page)
+    return StreamingResponse(_page_parts(page, total, rows), media_type=MEDIA_TYPE)
+
+
+def spool_calls(reader: Reader, where: CallFilter, page: CallsPage) -> tuple[int, IO[str]]:
+    """Render every call of the list into a spool (memory up to SPOOL_BYTES, then a
+    temporary file), counting them: the count heads the page, so the list is read once,
+    in bounded memory, and the count always matches the rows. Runs in a worker thread."""
+    users = dict(page.users)
+    unknown: set[int] = set()
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8")
+    total = 0
+    try:
+        for call in reader.calls(where):
+            wanted = {call.user_id, call.reseller_id} - users.keys() - unknown - {0}
+            if wanted:  # names of the call's user and reseller, asked once each
+                users.update(reader.users_by_ids(wanted))
+                unknown.update(wanted - users.keys())
+            spool.write(render_call(call, page.zone, users))
+            total += 1
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return total, spool
+
+
+def _page_parts(page: CallsPage, total: int, rows: IO[str]) -> Iterator[bytes]:
+    """The page in parts; Starlette runs this in a worker thread (the spool may be a
+    file)."""
+    try:
+        yield render_head(page, total).encode("utf-8")
+        if not total:
+            yield NO_CALLS.encode("utf-8")
+        else:
+            yield CALLS_OPEN.encode("utf-8")
+            while chunk := rows.read(CHUNK_CHARS):
+                yield chunk.encode("utf-8")
+            yield CALLS_CLOSE.encode("utf-8")
+        yield TAIL.encode("utf-8")
+    finally:
+        rows.close()
 
 
 async def _shown_user(reader: Reader, caller: User, s_user: str | None) -> User:

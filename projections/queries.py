@@ -21,6 +21,7 @@ from clickhouse_driver import Client
 UINT32_MAX = 2**32 - 1
 P = ParamSpec("P")
 T = TypeVar("T")
+BLOCK_ROWS = 10_000
 
 
 # MOR's order_by values -> cdrs columns.
@@ -161,6 +162,13 @@ def calls(client: Client, where: CallFilter) -> list[Call]:
     """One user's calls in a period, filtered and ordered as user_calls_get asks."""
     sql, params = calls_sql(where)
     return [_call(row) for row in client.execute(sql, params)]
+
+
+def each_call(client: Client, where: CallFilter) -> Iterator[Call]:
+    """`calls`, streamed: rows arrive in blocks of at most BLOCK_ROWS."""
+    sql, params = calls_sql(where)
+    for row in client.execute_iter(sql, params, settings={"max_block_size": BLOCK_ROWS}):
+        yield _call(row)
 
 
 def calls_sql(where: CallFilter) -> tuple[str, dict[str, Any]]:
@@ -319,9 +327,11 @@ class ClickHouseReader:
         with self.pool.client() as client:
             return users_by_ids(client, user_ids)
 
-    def calls(self, where: CallFilter) -> list[Call]:
+    def calls(self, where: CallFilter) -> Iterator[Call]:
+        """The calls one at a time, read in blocks from ClickHouse (a list of any length
+        in bounded memory); the client is held until the iteration ends."""
         with self.pool.client() as client:
-            return calls(client, where)
+            yield from each_call(client, where)
 
     def query(self, read: Callable[Concatenate[Client, P], T], *args: P.args,
               **kwargs: P.kwargs) -> T:

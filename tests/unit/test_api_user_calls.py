@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -420,6 +421,10 @@ class FakeClient:
                      Decimal(-1), "en", "")]
         return []
 
+    def execute_iter(self, sql: str, params: dict[str, Any] | None = None,
+                     settings: dict[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        yield from self.execute(sql, params)
+
     def disconnect(self) -> None:
         self.disconnected = True
 
@@ -493,3 +498,33 @@ def test_any_parameters_give_well_formed_xml(
     assert root.tag in {"page", "error"}
     if root.tag == "error":
         assert root.text != "Internal error"
+
+
+class StreamingReader(FakeReader):
+    """Yields its calls one by one and records how far the API read."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(calls=[])
+        self.count = count
+        self.yielded = 0
+
+    def calls(self, where: CallFilter) -> Iterator[Call]:  # type: ignore[override]
+        self.filters.append(where)
+        for n in range(self.count):
+            self.yielded += 1
+            yield replace(CALL, call_id=f"c{n}", dst=f"3706{n:07d}")
+
+
+def test_a_long_list_is_spooled_and_streamed_byte_for_byte(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.user_calls
+    monkeypatch.setattr(api.user_calls, "SPOOL_BYTES", 4096)  # forces the spool to disk
+    monkeypatch.setattr(api.user_calls, "CHUNK_CHARS", 1000)
+    reader = StreamingReader(3000)
+    body = post(client_for(reader), signed({"u": "admin", "s_user": "5"}))
+    assert reader.yielded == 3000
+    assert "<total_calls>3000</total_calls>" in body
+    assert body.count("<call>") == 3000
+    assert body.index("<dst>37060000000</dst>") < body.index("<dst>37060002999</dst>")
+    assert body.endswith("   </calls>\n </calls_stat>\n</page>\n")
+    parse(body.encode("utf-8"))  # well-formed
