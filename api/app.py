@@ -19,6 +19,7 @@ from api import (
     active_calls,
     billing_pages,
     call_list,
+    call_quality,
     callback,
     callflow,
     devices,
@@ -100,6 +101,7 @@ def create_app(
         *active_calls.routes(context),
         *missed_calls.routes(context),
         *user_stats.routes(context),
+        *call_quality.routes(context),
     ]
     sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
                           session_cookie=session.COOKIE, max_age=session.MAX_AGE,

@@ -137,6 +137,9 @@ API_METHODS = {
                                     "hash": mor_hash(["2", START, END], SECRET)},
     "/billing/api/user_calls": {"s_user": "2", "period_start": START, "period_end": END,
                                 "hash": mor_hash(["2", START, END], SECRET)},
+    "/billing/api/call_quality_get": {"period_start": START, "period_end": END,
+                                      "group_by": "destination",
+                                      "hash": mor_hash([START, END, "destination"], SECRET)},
     "/billing/api/device_callflow_update": callflow_params(),
     "/api/device_callflow_update": callflow_params(),
 }
