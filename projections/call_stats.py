@@ -143,23 +143,37 @@ def call_page(client: Client, where: CallListFilter, after: ListedCall | None = 
 
 def main_stats(client: Client, user_id: int, month: tuple[int, int],
                day: tuple[int, int]) -> MainStats:
-    """The main page's numbers. `month` and `day` are [start, end) in epoch seconds.
+    """The main page's numbers. `month` and `day` are [start, end) in epoch seconds, the
+    day inside the month.
 
     Missed: MISSED_CONDITION, today and ever. Calls: the user's answered calls, made or
-    received, and their answered seconds (billsec), this month and today."""
-    answered = "disposition = 'ANSWERED'"
+    received, and their answered seconds (billsec), this month and today.
+
+    Read in parts that the table's keys serve: the user's own calls by `user_id` and the
+    month's partition; calls to the user's DIDs only when the user has DIDs (most have
+    none), a call to one's own DID counted once."""
+    params: dict[str, Any] = {
+        "user_id": user_id, "m_start": _clamp(month[0]), "m_end": _clamp(month[1]),
+        "d_start": _clamp(day[0]), "d_end": _clamp(day[1])}
     in_day = "calldate >= toDateTime(%(d_start)s) AND calldate < toDateTime(%(d_end)s)"
-    in_month = "calldate >= toDateTime(%(m_start)s) AND calldate < toDateTime(%(m_end)s)"
-    rows = client.execute(
-        f"SELECT countIf({MISSED_CONDITION} AND {in_day}), countIf({MISSED_CONDITION}), "
-        f"countIf({answered} AND {in_month}), sumIf(billsec, {answered} AND {in_month}), "
-        f"countIf({answered} AND {in_day}), sumIf(billsec, {answered} AND {in_day}) "
-        f"FROM cdrs FINAL WHERE {direction_condition('all')}",
-        {"user_id": user_id, "m_start": _clamp(month[0]), "m_end": _clamp(month[1]),
-         "d_start": _clamp(day[0]), "d_end": _clamp(day[1])},
-    )
-    values = [int(value) for value in rows[0]] if rows else [0] * 6
-    return MainStats(*values)
+    answered = (f"SELECT count(), sum(billsec), countIf({in_day}), sumIf(billsec, {in_day}) "
+                "FROM cdrs FINAL WHERE calldate >= toDateTime(%(m_start)s) "
+                "AND calldate < toDateTime(%(m_end)s) AND disposition = 'ANSWERED' AND ")
+    made = client.execute(answered + OUTGOING_CONDITION, params)[0]
+    dids = tuple(row[0] for row in client.execute(USER_DIDS[1:-1], params))
+    if not dids:
+        month_calls, month_seconds, day_calls, day_seconds = (int(v) for v in made)
+        return MainStats(0, 0, month_calls, month_seconds, day_calls, day_seconds)
+    params["dids"] = dids
+    received = client.execute(answered + "did IN %(dids)s AND user_id != %(user_id)s",
+                              params)[0]
+    missed = client.execute(
+        f"SELECT countIf({in_day}), count() FROM cdrs FINAL "
+        "WHERE did IN %(dids)s AND disposition != 'ANSWERED'", params)[0]
+    month_calls, month_seconds, day_calls, day_seconds = (
+        int(a) + int(b) for a, b in zip(made, received, strict=True))
+    return MainStats(int(missed[0]), int(missed[1]), month_calls, month_seconds, day_calls,
+                     day_seconds)
 
 
 def _clamp(seconds: int) -> int:

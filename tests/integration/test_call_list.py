@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 import api.call_list
 from api.app import create_app
 from cdrflow.settings import Settings
+from projections.call_stats import main_stats
 from projections.callflow import DIDS_TABLE
 from projections.clickhouse import connect
 from projections.rows import cdr_row
@@ -231,3 +232,21 @@ def test_not_logged_in(settings: Settings, sink: Processes) -> None:
     with TestClient(create_app(settings, clock=lambda: NOON)) as anonymous:
         assert "Please log in" in anonymous.get("/stats/call_list").text
         assert "Please log in" in anonymous.get("/callc/main").text
+
+
+def test_the_main_page_counts_a_call_to_ones_own_did_once(settings: Settings) -> None:
+    # user 3 (Ann) owns a DID of her own and calls it: made and received, one call
+    client = connect(settings.clickhouse)
+    insert(client, DIDS_TABLE, [("37052000333", 3, 0, 0, 0, 1)])
+    own = [cdr("self-answered", T0 + 7_200_000, 3, 11, "37052000333", "ANSWERED", 40,
+               "Lithuania", "0", "37052000333"),
+           cdr("self-missed", T0 + 7_300_000, 3, 11, "37052000333", "NO ANSWER", 0,
+               "Lithuania", "0", "37052000333")]
+    for _ in range(2):
+        insert(client, "cdrs", [cdr_row(c) for c in own])
+    day = (T0 // 1000 - 10 * 3600, T0 // 1000 + 14 * 3600)
+    month = (day[0] - 19 * 86_400, day[1] + 10 * 86_400)
+    stats = main_stats(client, 3, month, day)
+    # Ann's answered calls today: in1 to John's DID (30 s), ann1 (20 s) and self-answered
+    # (40 s) once, not also as received (that would be 4 calls, 130 s); missed: self-missed
+    assert (stats.day_calls, stats.day_seconds, stats.missed_today) == (3, 90, 1)
