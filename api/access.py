@@ -8,18 +8,20 @@ data it shows and `can_change` for each user whose data it changes.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind
 from api.hash import expected_hashes, hash_matches
-from api.params import Params
+from api.params import UINT64_MAX, Params
 from projections.permission_groups import permission_group
-from projections.queries import User
+from projections.queries import User, user_by_id
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # roles a permission group restricts (MOR: admins and resellers never are)
+_ID = re.compile(r"[0-9]{1,20}")
 RESTRICTED_ROLES = frozenset({"user", "accountant"})
 
 
@@ -78,6 +80,32 @@ def can_change(caller: User, target: User) -> bool:
     """Whether `caller` may change `target`'s data: as `can_see`, but never an accountant
     (for the methods whose changes MOR keeps from accountants)."""
     return caller.role != "accountant" and can_see(caller, target)
+
+
+async def page_owner(context: ApiContext, user: User, user_id: int,
+                     may: Callable[[User, User], bool] = can_see) -> User:
+    """The user whose page `user` asks for by id, if `may(user, owner)` (`can_see` to
+    read, `can_change` to write); else ApiError `User was not found`, whether the user is
+    unknown or only not visible."""
+    if user_id == user.user_id:
+        return user
+    owner = await context.query(user_by_id, user_id)
+    if owner is None or not may(user, owner):
+        raise ApiError(ErrorKind.USER_NOT_FOUND)
+    return owner
+
+
+async def page_owner_param(context: ApiContext, user: User, params: Params,
+                           may: Callable[[User, User], bool] = can_see) -> User:
+    """`page_owner` of the `userid` form field: the logged-in user when absent; not an
+    integer of UInt64: ApiError `Invalid parameter: userid`."""
+    value = params.get("userid")
+    if value is None:
+        return user
+    if not _ID.fullmatch(value) or int(value) > UINT64_MAX:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, "userid")
+    return await page_owner(context, user, int(value), may)
+
 
 
 @lru_cache(maxsize=16)

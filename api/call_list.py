@@ -21,12 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import page_owner, page_owner_param
 from api.call_list_pdf import render_call_list_pdf
 from api.context import ApiContext
 from api.errors import MEDIA_TYPE, ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES
-from api.params import Params, read_params
+from api.params import UINT64_MAX, Params, read_params
 from api.period import DAY_END, DAY_START, bound
 from api.session import page_endpoint
 from api.user_calls import user_zone
@@ -39,7 +39,7 @@ from projections.call_stats import (
     call_page,
     count_calls,
 )
-from projections.queries import User, user_by_id
+from projections.queries import User
 from rating.disposition import ANSWERED, BUSY, FAILED, NO_ANSWER
 
 # MOR's words for the dispositions (the list's hangup_cause, the form's call types).
@@ -53,7 +53,6 @@ CSV_HEADER = ("date", "called_from", "called_to", "destination", "duration", "ha
               "price", "currency")
 EMPTY_CALLS = "  <calls></calls>\n"
 LIST_TAIL = " </calls_stat>\n</page>\n"
-UINT64_MAX = 2**64 - 1
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
 
@@ -203,7 +202,7 @@ def csv_text(rows: Iterable[tuple[str, ...]]) -> str:
 
 async def call_list(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=True)
-    owner = await _owner(context, user, _user_id(params.get("userid"), user))
+    owner = await page_owner_param(context, user, params)
     zone = user_zone(owner.timezone)
     where, shown = list_filter(params, owner.user_id, zone, context.clock())
     total = await context.query(count_calls, where)
@@ -265,7 +264,7 @@ async def call_list_pdf(request: Request, context: ApiContext, user: User) -> Re
 async def _export(request: Request, context: ApiContext,
                   user: User) -> tuple[User, CallListFilter, tzinfo]:
     params = await read_params(request, allow_get=True)
-    owner = await _owner(context, user, request.path_params["user_id"])
+    owner = await page_owner(context, user, request.path_params["user_id"])
     zone = user_zone(owner.timezone)
     where, _ = list_filter(params, owner.user_id, zone, context.clock(), EXPORT_NAMES)
     return owner, where, zone
@@ -286,25 +285,6 @@ async def _chunks(context: ApiContext, where: CallListFilter,
         after = chunk[-1]
         if left is not None:
             left -= len(chunk)
-
-
-def _user_id(value: str | None, user: User) -> int:
-    """The `userid` form field: the shown user, the logged-in one when absent."""
-    if value is None:
-        return user.user_id
-    if not _DIGITS.fullmatch(value) or int(value) > UINT64_MAX:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "userid")
-    return int(value)
-
-
-async def _owner(context: ApiContext, user: User, user_id: int) -> User:
-    """The user whose calls are asked for, if `user` may see them."""
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not can_see(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def _moment(epoch: int, zone: tzinfo) -> str:

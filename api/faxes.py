@@ -15,26 +15,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import page_owner
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES, page
-from api.params import Params, read_params
+from api.params import UINT64_MAX, Params, read_params
 from api.period import DAY_END, DAY_START, bound
 from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import escape, moment
 from projections.devices import devices_of_user
 from projections.faxes import Fax, FaxFilter, faxes
-from projections.queries import User, user_by_id
+from projections.queries import User
 from streams.events import FAX_STATUSES
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-UINT64_MAX = 2**64 - 1
 
 
 async def faxes_list(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params["user_id"])
+    owner = await page_owner(context, user, request.path_params["user_id"])
     params = await read_params(request, allow_get=True)
     zone = user_zone(owner.timezone)
     where, show_device = fax_filter(params, owner.user_id, zone, context.clock())
@@ -99,16 +98,6 @@ def render(owner: User, where: FaxFilter, show_device: str, found: list[Fax],
         " </faxes>\n"
     )
     return page("Faxes", body)
-
-
-async def _owner(context: ApiContext, user: User, user_id: int) -> User:
-    """The user whose faxes are asked for, if `user` may see them."""
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not can_see(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def routes(context: ApiContext) -> list[Route]:

@@ -9,7 +9,6 @@ another user's page: shown if `can_see`, marked if `can_change`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 
@@ -17,17 +16,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_change, can_see
+from api.access import can_change, can_see, page_owner_param
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES, page
 from api.params import Params, read_params
 from api.period import DAY_END, DAY_START, bound
 from api.session import page_endpoint
-from api.user_calls import UINT64_MAX, user_zone
+from api.user_calls import user_zone
 from api.xml import escape, moment
 from projections.missed_calls import MissedCall, is_missed_call, missed_calls
-from projections.queries import User, user_by_id
+from projections.queries import User
 from streams.account_events import account_event, encoded
 from streams.missed_call_events import MAX_CALL_ID, PROCESSED
 from streams.topics import ACCOUNT_EVENTS
@@ -41,7 +40,7 @@ HANGUP_CAUSES = {"ANSWERED": "Answered", "NO ANSWER": "No Answer", "BUSY": "Busy
 async def missed_calls_page(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=True)
     marking = params.get("processed") is not None or params.get("call_id") is not None
-    owner = await shown_user(context, user, params, may=can_change if marking else can_see)
+    owner = await page_owner_param(context, user, params, can_change if marking else can_see)
     zone = user_zone(owner.timezone)
     start, end = period(params, zone, context.clock())
     mark: tuple[str, bool] | None = None
@@ -118,23 +117,6 @@ def clock_time(seconds: int) -> str:
     """Seconds as `HH:MM:SS` (hours may pass 99): 36 -> 00:00:36."""
     hours, rest = divmod(seconds, 3600)
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-async def shown_user(context: ApiContext, user: User, params: Params, *,
-                     may: Callable[[User, User], bool]) -> User:
-    """The user named by `userid` (default: the logged-in user), if `may` allows."""
-    value = params.get("userid")
-    if value is None:
-        return user
-    if not value.isdigit() or not value.isascii() or int(value) > UINT64_MAX:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "userid")
-    user_id = int(value)
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not may(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def routes(context: ApiContext) -> list[Route]:

@@ -17,6 +17,8 @@ from starlette.requests import Request
 
 from api.errors import ApiError, ErrorKind
 
+UINT64_MAX = 2**64 - 1  # the ids' column type, UInt64
+
 
 @dataclass(frozen=True)
 class Params:

@@ -9,7 +9,6 @@ A user sees their own pages; a reseller also their users', the admin everyone's
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
@@ -17,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_change, can_see
+from api.access import can_change, page_owner
 from api.context import ApiContext
-from api.errors import ApiError, ErrorKind, xml_response
+from api.errors import ApiError, xml_response
 from api.pages import action, page
 from api.params import read_params
 from api.session import page_endpoint
@@ -29,7 +28,7 @@ from projections.balance import balance
 from projections.devices import devices_of_user
 from projections.payments import payments
 from projections.personal_details import personal_details
-from projections.queries import User, user_by_id
+from projections.queries import User
 from streams.account_events import account_event, encoded
 from streams.payment_events import Payment, with_vat
 from streams.personal_details_events import FIELDS, UPDATED, check
@@ -46,7 +45,7 @@ REGISTRATION = tuple(name for name in FIELDS if name.startswith("reg_"))
 
 
 async def show_details(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params.get("user_id", user.user_id))
+    owner = await page_owner(context, user, request.path_params.get("user_id", user.user_id))
     details = await context.query(personal_details, owner.user_id)
     devices = await context.query(devices_of_user, owner.user_id)
     current = await context.query(balance, owner.user_id)
@@ -79,7 +78,7 @@ async def show_details(request: Request, context: ApiContext, user: User) -> Res
 async def update_details(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=False)
     try:
-        owner = await _owner(context, user, request.path_params["user_id"], may=can_change)
+        owner = await page_owner(context, user, request.path_params["user_id"], can_change)
     except ApiError as exc:
         return xml_response(action(EDIT, False, exc.message))
     given = params.values
@@ -98,7 +97,7 @@ async def update_details(request: Request, context: ApiContext, user: User) -> R
 
 
 async def show_payments(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params.get("user_id", user.user_id))
+    owner = await page_owner(context, user, request.path_params.get("user_id", user.user_id))
     found = await context.query(payments, owner.user_id)
     zone = user_zone(owner.timezone)
     rows = "".join(_payment(p, zone) for p in found)
@@ -137,18 +136,6 @@ def credit(limit: Decimal) -> str:
 def payment_type(kind: str) -> str:
     """A payment type as the page shows it: manual -> Manual, paypal -> Paypal."""
     return kind[:1].upper() + kind[1:]
-
-
-async def _owner(context: ApiContext, user: User, user_id: int,
-                 may: Callable[[User, User], bool] = can_see) -> User:
-    """The user whose page is asked for, if `user` may see it (or, with `may=can_change`,
-    change it: accountants read but never write)."""
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not may(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def _utc(epoch_ms: int) -> datetime:

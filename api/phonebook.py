@@ -6,15 +6,13 @@ admin everyone's. Writes append phonebook events; the page shows them within a s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_change, can_see
+from api.access import can_change, page_owner
 from api.context import ApiContext
-from api.errors import ApiError, ErrorKind, xml_response
+from api.errors import ApiError, xml_response
 from api.pages import action, page
 from api.params import read_params
 from api.session import page_endpoint
@@ -36,8 +34,7 @@ WENT_WRONG = "We're sorry, but something went wrong"
 
 
 async def list_entries(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params.get("user_id", user.user_id),
-                         may=can_see)
+    owner = await page_owner(context, user, request.path_params.get("user_id", user.user_id))
     entries = await context.query(phonebook.entries, owner.user_id)
     zone = user_zone(owner.timezone)
     rows = "".join(
@@ -55,7 +52,7 @@ async def list_entries(request: Request, context: ApiContext, user: User) -> Res
 async def add_entry(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=True)
     try:
-        owner = await _owner(context, user, request.path_params["user_id"], may=can_change)
+        owner = await page_owner(context, user, request.path_params["user_id"], can_change)
     except ApiError as exc:
         return xml_response(action(ADD, False, exc.message))
     number, name = (params.get("number") or "").strip(), (params.get("name") or "").strip()
@@ -78,18 +75,6 @@ async def destroy_entry(request: Request, context: ApiContext, user: User) -> Re
                           deleted_ms=int(context.clock().timestamp() * 1000))
     await context.append(ACCOUNT_EVENTS, *encoded(found.user_id, event))
     return xml_response(action(DELETE, True, DELETED_OK))
-
-
-async def _owner(context: ApiContext, user: User, user_id: int,
-                 may: Callable[[User, User], bool]) -> User:
-    """The user whose phonebook is asked for, if `user` may see it (`can_see`) or change
-    it (`can_change`: accountants read but never write)."""
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not may(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def routes(context: ApiContext) -> list[Route]:

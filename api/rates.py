@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import page_owner
 from api.context import ApiContext
-from api.errors import ApiError, ErrorKind, xml_response
+from api.errors import xml_response
 from api.pages import page
 from api.params import read_params
 from api.rates_pdf import render_rates_pdf
@@ -29,7 +29,7 @@ from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import error_document, escape, money
 from projections import tariff_rates
-from projections.queries import User, user_by_id
+from projections.queries import User
 from rating.calendar import clock
 from rating.tariff import Rate, Tariff, Tier
 
@@ -247,7 +247,7 @@ async def user_destinations(request: Request, context: ApiContext, user: User) -
 
 
 async def personal_rates_csv(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params["user_id"])
+    owner = await page_owner(context, user, request.path_params["user_id"])
     tariff = await context.query(tariff_rates.user_tariff, owner.user_id, _now_ms(context))
     shown = await _prices(request, context, owner, tariff)
     if isinstance(shown, str):
@@ -259,7 +259,7 @@ async def personal_rates_csv(request: Request, context: ApiContext, user: User) 
 
 
 async def personal_rates_pdf(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await _owner(context, user, request.path_params["user_id"])
+    owner = await page_owner(context, user, request.path_params["user_id"])
     tariff = await context.query(tariff_rates.user_tariff, owner.user_id, _now_ms(context))
     shown = await _prices(request, context, owner, tariff)
     if isinstance(shown, str):
@@ -271,15 +271,6 @@ async def personal_rates_pdf(request: Request, context: ApiContext, user: User) 
                     media_type="application/pdf",
                     headers={"Content-Disposition":
                              f'attachment; filename="personal_rates_{owner.user_id}.pdf"'})
-
-
-async def _owner(context: ApiContext, user: User, user_id: int) -> User:
-    if user_id == user.user_id:
-        return user
-    owner = await context.query(user_by_id, user_id)
-    if owner is None or not can_see(user, owner):
-        raise ApiError(ErrorKind.USER_NOT_FOUND)
-    return owner
 
 
 def routes(context: ApiContext) -> list[Route]:

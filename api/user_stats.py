@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.access import can_see
+from api.access import page_owner_param
 from api.context import ApiContext
 from api.errors import xml_response
-from api.missed_calls import period, shown_user
+from api.missed_calls import period
 from api.pages import page
 from api.params import read_params
 from api.session import page_endpoint
@@ -43,7 +43,7 @@ CENT = Decimal("0.01")
 
 async def user_stats(request: Request, context: ApiContext, user: User) -> Response:
     params = await read_params(request, allow_get=True)
-    owner = await shown_user(context, user, params, may=can_see)
+    owner = await page_owner_param(context, user, params)
     zone = user_zone(owner.timezone)
     now = context.clock()
     start, end = period(params, zone, now)
