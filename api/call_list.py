@@ -27,7 +27,7 @@ from api.context import ApiContext
 from api.errors import MEDIA_TYPE, ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES
 from api.params import UINT64_MAX, Params, read_params
-from api.period import DAY_END, DAY_START, bound
+from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import DECLARATION, escape, moment, money
@@ -85,12 +85,7 @@ def list_filter(params: Params, user_id: int, zone: tzinfo, now: datetime,
 
     `calltype` takes a direction (outgoing, incoming, all: the spec's words) or a status
     (answered, no answer, busy, failed); a direction there must agree with `direction`."""
-    search_on = params.get("search_on")
-    if search_on is not None and search_on not in ("0", "1"):
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "search_on")
-    today = now.astimezone(zone).date()
-    start = bound(params, names.start, zone, today, DAY_START)
-    end = bound(params, names.end, zone, today, DAY_END)
+    start, end = period(params, zone, now, names.start, names.end)
     direction = (params.get("direction") or "all").lower()
     if direction not in DIRECTIONS:
         raise ApiError(ErrorKind.INVALID_PARAMETER, "direction")

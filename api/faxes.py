@@ -20,7 +20,7 @@ from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES, page
 from api.params import UINT64_MAX, Params, read_params
-from api.period import DAY_END, DAY_START, bound
+from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import escape, moment
@@ -47,12 +47,7 @@ def fax_filter(params: Params, user_id: int, zone: tzinfo,
                now: datetime) -> tuple[FaxFilter, str]:
     """The filter of the page (parameters checked in the spec's order) and what
     `show_device` says."""
-    search_on = params.get("search_on")
-    if search_on is not None and search_on not in ("0", "1"):
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "search_on")
-    today = now.astimezone(zone).date()
-    start = bound(params, "period_start", zone, today, DAY_START)
-    end = bound(params, "period_end", zone, today, DAY_END)
+    start, end = period(params, zone, now)
     status = (params.get("fax_status") or "all").lower()
     if status != "all" and status not in FAX_STATUSES:
         raise ApiError(ErrorKind.INVALID_PARAMETER, "fax_status")

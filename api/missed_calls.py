@@ -21,7 +21,7 @@ from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
 from api.pages import LANGUAGES, page
 from api.params import Params, read_params
-from api.period import DAY_END, DAY_START, bound
+from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import escape, moment
@@ -50,16 +50,6 @@ async def missed_calls_page(request: Request, context: ApiContext, user: User) -
     if mark is not None:  # the page shows the mark before the projection has it
         found = [replace(c, processed=mark[1]) if c.call_id == mark[0] else c for c in found]
     return xml_response(render(owner, start, end, found, zone))
-
-
-def period(params: Params, zone: tzinfo, now: datetime) -> tuple[int, int]:
-    """(start, end) in epoch seconds, inclusive; `search_on` is checked and ignored."""
-    search_on = params.get("search_on")
-    if search_on is not None and search_on not in ("0", "1"):
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "search_on")
-    today = now.astimezone(zone).date()
-    return (bound(params, "period_start", zone, today, DAY_START),
-            bound(params, "period_end", zone, today, DAY_END))
 
 
 async def _process(context: ApiContext, owner: User, params: Params) -> tuple[str, bool]:

@@ -20,9 +20,9 @@ from starlette.routing import Route
 from api.access import page_owner_param
 from api.context import ApiContext
 from api.errors import xml_response
-from api.missed_calls import period
 from api.pages import page
 from api.params import read_params
+from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
 from api.xml import money
