@@ -30,7 +30,7 @@ from api.params import UINT64_MAX, Params, read_params
 from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
-from api.xml import DECLARATION, escape, moment, money
+from api.xml import DECLARATION, duration, escape, hangup_word, moment, money
 from projections.call_stats import (
     DIRECTIONS,
     PAGE_ROWS,
@@ -42,8 +42,6 @@ from projections.call_stats import (
 from projections.queries import User
 from rating.disposition import ANSWERED, BUSY, FAILED, NO_ANSWER
 
-# MOR's words for the dispositions (the list's hangup_cause, the form's call types).
-HANGUP_WORDS = {ANSWERED: "Answered", NO_ANSWER: "No Answer", BUSY: "Busy", FAILED: "Failed"}
 # calltype values that pick a disposition (MOR's "status"); "all": any
 STATUSES = {"answered": ANSWERED, "no answer": NO_ANSWER, "no_answer": NO_ANSWER,
             "busy": BUSY, "failed": FAILED}
@@ -109,16 +107,6 @@ def list_filter(params: Params, user_id: int, zone: tzinfo, now: datetime,
     where = CallListFilter(user_id=user_id, start=start, end=end, direction=direction,
                            disposition=STATUSES.get(status), device_id=device_id)
     return where, Shown("all" if device_id is None else str(device_id), status, direction)
-
-
-def duration(seconds: int) -> str:
-    """HH:MM:SS (hours past 99 keep their digits)."""
-    hours, rest = divmod(max(int(seconds), 0), 3600)
-    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-def hangup_word(disposition: str) -> str:
-    return HANGUP_WORDS.get(disposition, disposition.title())
 
 
 def head(pagename: str, user_id: int) -> str:

@@ -12,13 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.call_list import duration
 from api.context import ApiContext
 from api.errors import xml_response
 from api.personal import amount, credit
 from api.session import page_endpoint
 from api.user_calls import user_zone
-from api.xml import DECLARATION, element
+from api.xml import DECLARATION, duration, element
 from projections.balance import balance
 from projections.call_stats import MainStats, main_stats
 from projections.queries import User

@@ -24,7 +24,7 @@ from api.params import Params, read_params
 from api.period import period
 from api.session import page_endpoint
 from api.user_calls import user_zone
-from api.xml import escape, moment
+from api.xml import duration, escape, hangup_word, moment
 from projections.missed_calls import MissedCall, is_missed_call, missed_calls
 from projections.queries import User
 from streams.account_events import account_event, encoded
@@ -32,9 +32,6 @@ from streams.missed_call_events import MAX_CALL_ID, PROCESSED
 from streams.topics import ACCOUNT_EVENTS
 
 PAGENAME = "Missed calls"
-# MOR's words for the dispositions, as its call pages show a hangup cause
-HANGUP_CAUSES = {"ANSWERED": "Answered", "NO ANSWER": "No Answer", "BUSY": "Busy",
-                 "FAILED": "Failed"}
 
 
 async def missed_calls_page(request: Request, context: ApiContext, user: User) -> Response:
@@ -78,8 +75,8 @@ def render(owner: User, start: int, end: int, found: list[MissedCall], zone: tzi
         f"    <date>{moment(call.calldate, zone)}</date>\n"
         f"    <called_from>{escape(call.src)}</called_from>\n"
         f"    <called_to>{escape(call.dst)}</called_to>\n"
-        f"    <duration>{clock_time(call.duration)}</duration>\n"
-        f"    <hangup_cause>{escape(HANGUP_CAUSES.get(call.disposition, call.disposition))}"
+        f"    <duration>{duration(call.duration)}</duration>\n"
+        f"    <hangup_cause>{escape(hangup_word(call.disposition))}"
         "</hangup_cause>\n"
         f"    <processed>{int(call.processed)}</processed>\n"
         "   </call>\n"
@@ -101,12 +98,6 @@ def render(owner: User, start: int, end: int, found: list[MissedCall], zone: tzi
         " </calls_stat>\n"
     )
     return page(PAGENAME, body)
-
-
-def clock_time(seconds: int) -> str:
-    """Seconds as `HH:MM:SS` (hours may pass 99): 36 -> 00:00:36."""
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def routes(context: ApiContext) -> list[Route]:

@@ -10,6 +10,8 @@ import re
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
+from rating.disposition import ANSWERED, BUSY, FAILED, NO_ANSWER
+
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 # XML 1.0 forbids C0 controls other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF.
@@ -61,6 +63,21 @@ def money(value: Decimal) -> str:
         return f"{text}.0"
     text = text.rstrip("0")
     return f"{text}0" if text.endswith(".") else text
+
+
+def duration(seconds: int) -> str:
+    """A duration as MOR's pages show it, `HH:MM:SS` (hours past 99 keep their digits):
+    36 -> 00:00:36, 360001 -> 100:00:01."""
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+# MOR's words for the dispositions, as its call pages show a hangup cause
+HANGUP_WORDS = {ANSWERED: "Answered", NO_ANSWER: "No Answer", BUSY: "Busy", FAILED: "Failed"}
+
+
+def hangup_word(disposition: str) -> str:
+    return HANGUP_WORDS.get(disposition, disposition.title())
 
 
 def seconds(value: int) -> str:

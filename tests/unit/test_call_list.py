@@ -18,8 +18,6 @@ from api.call_list import (
     _chunks,
     csv_row,
     csv_text,
-    duration,
-    hangup_word,
     list_filter,
     new_calls_window,
     render_call_list,
@@ -29,6 +27,7 @@ from api.call_list_pdf import render_call_list_pdf
 from api.errors import ApiError
 from api.main_page import periods, render_main_page
 from api.params import Params
+from api.xml import duration, hangup_word
 from projections.call_stats import (
     MISSED_CONDITION,
     CallListFilter,

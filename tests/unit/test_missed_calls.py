@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.missed_calls import clock_time, render
+from api.missed_calls import render
+from api.xml import duration
 from projections import account_tables, missed_calls
 from projections.missed_calls import MissedCall
 from projections.queries import User
@@ -52,7 +53,7 @@ def test_bad_marks_are_refused_with_the_reason(changes: dict[str, Any], reason: 
 
 
 def test_durations_are_clock_times() -> None:
-    assert [clock_time(s) for s in (0, 36, 3599, 3600, 360_000)] == [
+    assert [duration(s) for s in (0, 36, 3599, 3600, 360_000)] == [
         "00:00:00", "00:00:36", "00:59:59", "01:00:00", "100:00:00"]
 
 
