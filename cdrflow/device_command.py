@@ -12,14 +12,12 @@ import sys
 import time
 from typing import Any
 
-import orjson
-
 from cdrflow.settings import Settings
-from streams.account_events import account_event, parse_account_event
+from streams.account_events import account_event, encoded, parse_account_event
 from streams.device_events import REGISTERED
-from streams.publisher import publish
+from streams.publisher import publish_now
 from streams.reference_feed import load_reference_data
-from streams.topics import ACCOUNT_EVENTS, ensure_topics
+from streams.topics import ACCOUNT_EVENTS
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,12 +63,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"not published: {exc}", file=sys.stderr)
         return 1
 
-    async def send() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, ACCOUNT_EVENTS,
-                             [(str(event["user_id"]).encode(), orjson.dumps(event))])
-
-    asyncio.run(send())
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(event["user_id"], event)])
     print(f"published {event['type']} for device {event['device_id']} "
           f"(user {event['user_id']})")
     return 0

@@ -10,7 +10,6 @@ from the user and the month: issuing a month again skips the invoices already is
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import sys
 import time
@@ -40,8 +39,8 @@ from streams.invoice_events import (
     parse_period,
     subscription_charge,
 )
-from streams.publisher import publish
-from streams.topics import ACCOUNT_EVENTS, ensure_topics
+from streams.publisher import publish_now
+from streams.topics import ACCOUNT_EVENTS
 
 _NUMBER = re.compile(r"INV-(\d{4}-\d{2})-(\d+)")
 
@@ -107,7 +106,7 @@ def _issue(settings: Settings, client: Client, args: argparse.Namespace, now_ms:
               f"VAT {money(invoice.vat_percent)}%: {invoice.price_with_vat} {invoice.currency}")
     if issued and not args.dry_run:
         records = [encoded(i.user_id, account_event(ISSUED, **issued_event(i))) for i in issued]
-        sent = _publish(settings, records)
+        sent = publish_now(settings, ACCOUNT_EVENTS, records)
         print(f"published {sent} invoice_issued events")
     elif args.dry_run:
         print("dry run: nothing was published")
@@ -169,17 +168,9 @@ def _paid(settings: Settings, client: Client, number: str, now_ms: int) -> int:
         return 1
     event = account_event(PAID, invoice_id=invoice.invoice_id, user_id=invoice.user_id,
                           paid_ms=now_ms)
-    _publish(settings, [encoded(invoice.user_id, event)])
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(invoice.user_id, event)])
     print(f"published invoice_paid for {invoice.number}")
     return 0
-
-
-def _publish(settings: Settings, records: list[tuple[bytes, bytes]]) -> int:
-    async def send() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, ACCOUNT_EVENTS, records)
-
-    return asyncio.run(send())
 
 
 def _zone(name: str) -> tzinfo:

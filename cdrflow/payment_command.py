@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from collections.abc import Callable
@@ -13,8 +12,8 @@ from cdrflow.settings import Settings
 from projections.queries import User
 from streams.account_events import account_event, encoded, new_id
 from streams.payment_events import CREATED, payment_created
-from streams.publisher import publish
-from streams.topics import ACCOUNT_EVENTS, ensure_topics
+from streams.publisher import publish_now
+from streams.topics import ACCOUNT_EVENTS
 
 UserLookup = Callable[[Settings, int], User | None]
 
@@ -67,11 +66,7 @@ def run(settings: Settings, args: argparse.Namespace,
         print(f"{reason}; nothing was published", file=sys.stderr)
         return 1
 
-    async def send() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, ACCOUNT_EVENTS, [encoded(user.user_id, event)])
-
-    asyncio.run(send())
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(user.user_id, event)])
     print(f"payment {event['payment_id']}: {amount} {currency} for user {user.user_id} "
           f"({user.username}) published to {settings.topic(ACCOUNT_EVENTS)}")
     return 0

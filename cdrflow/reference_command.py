@@ -14,7 +14,6 @@ subscription's by the subscribed user's id.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,9 +23,9 @@ from typing import Any
 from cdrflow.settings import Settings
 from rating.tariff_import import moment_ms
 from streams.account_events import account_event, encoded, parse_account_event
-from streams.publisher import publish
+from streams.publisher import publish_now
 from streams.subscription_events import SERVICE_CREATED, SERVICE_KEY, SUBSCRIPTION_ADDED
-from streams.topics import ACCOUNT_EVENTS, ensure_topics
+from streams.topics import ACCOUNT_EVENTS
 
 Keyed = tuple[int, dict[str, Any]]  # (the account-events key, the event)
 
@@ -170,10 +169,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"not published: {exc}", file=sys.stderr)
         return 1
 
-    async def send() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, ACCOUNT_EVENTS, [encoded(key, event)])
-
-    asyncio.run(send())
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(key, event)])
     print(describe(event))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -13,8 +12,8 @@ import orjson
 from cdrflow.settings import Settings
 from rating.rate_list import parse_rate_list
 from rating.tariff_import import built_tariff, import_options, summary, version_events
-from streams.publisher import publish
-from streams.topics import TARIFF_EVENTS, ensure_topics
+from streams.publisher import publish_now
+from streams.topics import TARIFF_EVENTS
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,11 +93,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print("dry run: nothing was published")
         return 0
 
-    async def run() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, TARIFF_EVENTS, records)
-
-    sent = asyncio.run(run())
+    sent = publish_now(settings, TARIFF_EVENTS, records)
     print(f"published {sent} events to {settings.topic(TARIFF_EVENTS)}; workers use version "
           f"{options.version} for calls that start at or after its effective moment")
     return 0

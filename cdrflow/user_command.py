@@ -14,14 +14,13 @@ import getpass
 import sys
 from typing import Any
 
-import orjson
-
 from cdrflow.passwords import hash_password
 from cdrflow.settings import Settings
 from rating.reference import ACCOUNT_SCHEMA, ACCOUNT_TYPES, ROLES, Account, parse_account_event
-from streams.publisher import publish
+from streams.account_events import encoded
+from streams.publisher import publish_now
 from streams.reference_feed import load_reference_data
-from streams.topics import ACCOUNT_EVENTS, ensure_topics
+from streams.topics import ACCOUNT_EVENTS
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,12 +76,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"not published: {exc}", file=sys.stderr)
         return 1
 
-    async def send() -> int:
-        await ensure_topics(settings)
-        return await publish(settings, ACCOUNT_EVENTS,
-                             [(str(event["user_id"]).encode(), orjson.dumps(event))])
-
-    asyncio.run(send())
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(event["user_id"], event)])
     print(f"published {event['type']} for user {event['user_id']} ({event['username']})")
     return 0
 

@@ -303,7 +303,7 @@ IMPORT = ["tariff", "import", "--tariff-id", "1", "--version", "2", "--name", "R
 def test_cli_dry_run_publishes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[Any] = []
-    monkeypatch.setattr("cdrflow.tariff_command.publish", lambda *a: sent.append(a))
+    monkeypatch.setattr("streams.publisher.publish", lambda *a: sent.append(a))
     (tmp_path / "rates.csv").write_text(GOOD, encoding="utf-8")
     assert cli.main([*IMPORT, str(tmp_path / "rates.csv"), "--dry-run"]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -325,8 +325,8 @@ def test_cli_publishes_the_events_keyed_by_the_tariff_id(
     async def ensure_topics(settings: object) -> list[str]:
         return []
 
-    monkeypatch.setattr("cdrflow.tariff_command.publish", publish)
-    monkeypatch.setattr("cdrflow.tariff_command.ensure_topics", ensure_topics)
+    monkeypatch.setattr("streams.publisher.publish", publish)
+    monkeypatch.setattr("streams.publisher.ensure_topics", ensure_topics)
     monkeypatch.delenv("CDRFLOW_TOPIC_PREFIX", raising=False)
     (tmp_path / "rates.csv").write_text(GOOD, encoding="utf-8")
     assert cli.main([*IMPORT, str(tmp_path / "rates.csv")]) == 0
@@ -345,7 +345,7 @@ def test_cli_reports_every_error_and_publishes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[Any] = []
-    monkeypatch.setattr("cdrflow.tariff_command.publish", lambda *a: sent.append(a))
+    monkeypatch.setattr("streams.publisher.publish", lambda *a: sent.append(a))
     path = tmp_path / "rates.csv"
     path.write_text(f"{HEADER}\n370,,,,,0,05,,,,,,,,\n+44,,,,,0.04,,,,,,,,\n", encoding="utf-8")
     assert cli.main([*IMPORT, str(path)]) == 1
