@@ -246,25 +246,34 @@ async def user_destinations(request: Request, context: ApiContext, user: User) -
     return xml_response(destinations_page(*found))
 
 
-async def personal_rates_csv(request: Request, context: ApiContext, user: User) -> Response:
+async def _personal(request: Request, context: ApiContext,
+                    user: User) -> Response | tuple[User, Tariff | None, str, Prices]:
+    """What both exports of personal rates start from: the owner (visible to `user`),
+    the tariff in force now and its prices in the asked currency, or the error answer."""
     owner = await page_owner(context, user, request.path_params["user_id"])
     tariff = await context.query(tariff_rates.user_tariff, owner.user_id, _now_ms(context))
     shown = await _prices(request, context, owner, tariff)
     if isinstance(shown, str):
         return xml_response(error_document(shown))
     currency, _, prices = shown
+    return owner, tariff, currency, prices
+
+
+async def personal_rates_csv(request: Request, context: ApiContext, user: User) -> Response:
+    found = await _personal(request, context, user)
+    if isinstance(found, Response):
+        return found
+    owner, tariff, currency, prices = found
     return Response(rates_csv(tariff, prices, currency).encode("utf-8"), media_type="text/csv",
                     headers={"Content-Disposition":
                              f'attachment; filename="personal_rates_{owner.user_id}.csv"'})
 
 
 async def personal_rates_pdf(request: Request, context: ApiContext, user: User) -> Response:
-    owner = await page_owner(context, user, request.path_params["user_id"])
-    tariff = await context.query(tariff_rates.user_tariff, owner.user_id, _now_ms(context))
-    shown = await _prices(request, context, owner, tariff)
-    if isinstance(shown, str):
-        return xml_response(error_document(shown))
-    currency, _, prices = shown
+    found = await _personal(request, context, user)
+    if isinstance(found, Response):
+        return found
+    owner, tariff, currency, prices = found
     # reportlab is CPU-bound (about a second per few thousand rates): off the event loop
     body = await run_in_threadpool(rates_pdf, tariff, prices, currency, owner, context.clock())
     return Response(body,
