@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,12 +20,13 @@ from projections.active_calls import ActiveCall, record_rows
 from projections.callflow import DidOwner, devices_by_ids, did_by_number
 from projections.devices import Device
 from projections.providers import providers
-from projections.queries import Call, CallFilter, User
+from projections.queries import User
 from rating.reference import Account, Provider, ReferenceData
 from rating.tariff import Destination, Rate, Tariff, Tier
 from streams.active_calls import active_call
 from streams.assembly import apply
 from streams.events import CallAnswered, CallRinging, CallStarted
+from tests.unit.fakes import UsersReader
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -122,18 +123,9 @@ def test_render_in_the_spec_order_with_inbound_extras() -> None:
     assert "<provider_id/>" in own and "<answer_time>2026-11-20 12:00:05</answer_time>" in own
 
 
-class FakeReader:
-    def user_by_username(self, username: str) -> User | None:
-        return next((u for u in USERS.values() if u.username == username), None)
-
-    def user_by_id(self, user_id: int) -> User | None:
-        return USERS.get(user_id)
-
-    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]:
-        return {i: USERS[i] for i in user_ids if i in USERS}
-
-    def calls(self, where: CallFilter) -> list[Call]:
-        return []
+class FakeReader(UsersReader):
+    def __init__(self) -> None:
+        super().__init__(USERS)
 
     def query(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         answers: dict[Any, Callable[..., Any]] = {

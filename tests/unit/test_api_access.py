@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,9 +22,10 @@ from api.user_calls import HASHED
 from cdrflow.settings import Settings
 from projections.account_tables import TABLES, rows_of
 from projections.permission_groups import COLUMNS, TABLE, permission_group
-from projections.queries import Call, CallFilter, User
+from projections.queries import User
 from streams.account_events import account_event, parse_account_event
 from streams.permission_group_events import SET, PermissionGroup, group_set
+from tests.unit.fakes import UsersReader
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -58,21 +59,10 @@ GROUPS = {
 }
 
 
-class FakeReader:
+class FakeReader(UsersReader):
     def __init__(self) -> None:
+        super().__init__(USERS)
         self.group_reads: list[str] = []
-
-    def user_by_username(self, username: str) -> User | None:
-        return next((u for u in USERS.values() if u.username == username), None)
-
-    def user_by_id(self, user_id: int) -> User | None:
-        return USERS.get(user_id)
-
-    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]:
-        return {i: USERS[i] for i in user_ids if i in USERS}
-
-    def calls(self, where: CallFilter) -> list[Call]:
-        return []
 
     def query(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if read is permission_group:

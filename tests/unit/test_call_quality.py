@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,8 @@ from api.call_quality import HASHED, acd, asr, average, ner, percent, render
 from api.hash import mor_hash
 from cdrflow.settings import Settings
 from projections.call_quality import EFFECTIVE, Counts, Scope, quality, totals
-from projections.queries import Call, CallFilter, User
+from projections.queries import User
+from tests.unit.fakes import UsersReader
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -37,21 +38,10 @@ GERMANY = Counts("Germany", 0, 8, 3, 100, 7)
 FRANCE = Counts("France & Co <MOB>", 0, 3, 0, 0, 1)
 
 
-class FakeReader:
+class FakeReader(UsersReader):
     def __init__(self) -> None:
+        super().__init__(USERS)
         self.asked: list[tuple[Any, ...]] = []
-
-    def user_by_username(self, username: str) -> User | None:
-        return next((u for u in USERS.values() if u.username == username), None)
-
-    def user_by_id(self, user_id: int) -> User | None:
-        return USERS.get(user_id)
-
-    def users_by_ids(self, user_ids: Iterable[int]) -> dict[int, User]:
-        return {i: USERS[i] for i in user_ids if i in USERS}
-
-    def calls(self, where: CallFilter) -> list[Call]:
-        return []
 
     def query(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         assert read is quality
