@@ -11,7 +11,9 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from starlette.testclient import TestClient
 
+from cdrflow.demo_data import DEMO_PASSWORDS
 from cdrflow.settings import Settings
 from streams.topics import partitions_of, read_all
 
@@ -50,6 +52,14 @@ class Processes:
             except subprocess.TimeoutExpired:
                 child.kill()
 
+
+
+def log_in(client: TestClient, username: str = "john") -> None:
+    """Log a demo user in on `client` (its cookie then opens the pages); fails the test
+    unless MOR's success answer comes back."""
+    answer = client.post("/billing/api/login",
+                         data={"u": username, "p": DEMO_PASSWORDS[username]}).text
+    assert answer.count("<status>ok</status>") == 1 and "Succesfully logged in" in answer, answer
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str,

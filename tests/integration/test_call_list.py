@@ -24,7 +24,7 @@ from projections.clickhouse import connect
 from projections.rows import cdr_row
 from projections.writer import insert
 from rating.cdr import Cdr
-from tests.integration.support import Processes
+from tests.integration.support import Processes, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -119,8 +119,7 @@ def john(settings: Settings, sink: Processes) -> Iterator[TestClient]:
     for _ in range(2):  # a redelivered batch
         insert(client, "cdrs", [cdr_row(c) for c in CDRS])
     with TestClient(create_app(settings, clock=lambda: NOON)) as api:
-        assert "Succesfully logged in" in api.post(
-            "/billing/api/login", data={"u": "john", "p": "john-demo"}).text
+        log_in(api)
         yield api
 
 

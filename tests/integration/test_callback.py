@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from cdrflow.settings import Settings
 from streams.topics import CALLBACK_REQUESTS
-from tests.integration.support import read_topic
+from tests.integration.support import log_in, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ def test_a_callback_request_reaches_its_topic(sink: object, api: TestClient,
                                               settings: Settings) -> None:
     url = "/functions/activate_callback"
     assert "Please log in" in api.post(url, params={"src": "1", "dst": "2", "acc": "10"}).text
-    api.post("/billing/api/login", data={"u": "john", "p": "john-demo"})
+    log_in(api)
     assert api.post(url, params={"dst": "37061234567", "acc": "10"}).text == callback(
         False, "No source")
     assert api.post(url, params={"src": "37052000201", "dst": "x", "acc": "10"}).text == (

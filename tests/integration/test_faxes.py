@@ -22,7 +22,7 @@ from streams.account_events import account_event, encoded
 from streams.events import SCHEMA, FaxReceived, encode
 from streams.publisher import publish
 from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, DEAD_LETTERS, FAXES
-from tests.integration.support import Processes, group_lag, read_topic, wait_for
+from tests.integration.support import Processes, group_lag, log_in, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -96,8 +96,7 @@ def delivered(settings: Settings, pipeline: Processes) -> Processes:
 @pytest.fixture
 def john(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock=lambda: NOON)) as client:
-        assert "Succesfully logged in" in client.post(
-            "/billing/api/login", data={"u": "john", "p": "john-demo"}).text
+        log_in(client)
         yield client
 
 

@@ -29,7 +29,7 @@ from rating.cdr import Cdr
 from streams.account_events import account_event, encoded
 from streams.publisher import publish
 from streams.topics import ACCOUNT_EVENTS
-from tests.integration.support import wait_for
+from tests.integration.support import log_in, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -124,8 +124,7 @@ def dates_hidden(text: str) -> str:
 def test_subscriptions_and_an_invoice_issued_once_then_paid(sink: object, api: TestClient,
                                                             settings: Settings) -> None:
     client = connect(settings.clickhouse)
-    assert "<status>ok</status>" in api.post("/billing/api/login",
-                                             data={"u": "john", "p": "john-demo"}).text
+    log_in(api)
     assert api.get("/services/user_subscriptions").text == page(
         "User subscriptions", " <subscriptions></subscriptions>\n")
     assert api.post("/accounting/user_invoices").text == page(

@@ -17,7 +17,7 @@ from cdrflow.settings import Settings
 from rating.tariff_events import TARIFF_SCHEMA
 from streams.publisher import publish
 from streams.topics import ACCOUNT_EVENTS, TARIFF_EVENTS
-from tests.integration.support import wait_for
+from tests.integration.support import log_in, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +97,7 @@ def expected_rates(currency: str, currencies: list[str],
 def test_rates_destinations_and_csv_of_the_version_in_force(sink: object, api: TestClient,
                                                             settings: Settings) -> None:
     assert "<error_msg>Please log in</error_msg>" in rates_page(api)
-    assert api.post("/billing/api/login", data={"u": "john", "p": "john-demo"}).text.count(
-        "<status>ok</status>") == 1
+    log_in(api)
     wait_for(lambda: "<ratename>Lithuania MOB</ratename>" in rates_page(api), 60,
              "the demo tariff (version 1) projected")
 
@@ -178,8 +177,7 @@ def test_rates_destinations_and_csv_of_the_version_in_force(sink: object, api: T
 
 
 def test_personal_rates_pdf(sink: object, api: TestClient) -> None:
-    assert api.post("/billing/api/login", data={"u": "john", "p": "john-demo"}).text.count(
-        "<status>ok</status>") == 1
+    log_in(api)
     wait_for(lambda: "\r\n3706," in api.get("/tariffs/generate_personal_rates_csv/2").text,
              60, "john's tariff projected")
     exported = api.get("/tariffs/generate_personal_rates_pdf/2")

@@ -25,7 +25,7 @@ from rating.cdr import Cdr
 from streams.account_events import account_event, encoded
 from streams.publisher import publish
 from streams.topics import ACCOUNT_EVENTS
-from tests.integration.support import Processes, wait_for
+from tests.integration.support import Processes, log_in, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -107,8 +107,7 @@ def delivered(settings: Settings, sink: Processes) -> Processes:
 @pytest.fixture
 def john(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, clock=lambda: NOON)) as client:
-        assert "Succesfully logged in" in client.post(
-            "/billing/api/login", data={"u": "john", "p": "john-demo"}).text
+        log_in(client)
         yield client
 
 
