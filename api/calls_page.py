@@ -36,7 +36,8 @@ class CallsPage:
 
 def render_calls_page(page: CallsPage) -> str:
     """The whole page in one string (user_calls_get streams the same bytes in parts)."""
-    rows = "".join(render_call(call, page.zone, page.users) for call in page.calls)
+    names = display_names(page.users)
+    rows = "".join(render_call(call, page.zone, names) for call in page.calls)
     return render_head(page, len(page.calls)) + calls_block(rows, bool(page.calls)) + TAIL
 
 
@@ -77,33 +78,45 @@ def calls_block(rows: str, any_calls: bool) -> str:
     return f"{CALLS_OPEN}{rows}{CALLS_CLOSE}" if any_calls else NO_CALLS
 
 
-def render_call(call: Call, zone: tzinfo, users: Mapping[int, User]) -> str:
-    user = users.get(call.user_id)
-    reseller = users.get(call.reseller_id) if call.reseller_id else None
+def display_names(users: Mapping[int, User]) -> dict[int, str]:
+    """The `<user>` / `<nice_reseller>` text of each user, escaped."""
+    return {user_id: escape(user.nice_name) for user_id, user in users.items()}
+
+
+def render_call(call: Call, zone: tzinfo, names: Mapping[int, str]) -> str:
+    """One `<call>`; `names` as `display_names` gives them (an unknown user shows empty)."""
+    (_, calldate, _, user_id, src, dst, clid, disposition, hangup_cause, billsec, prefix,
+     destination, server_id, did, did_inc_price, did_price, did_prov_price, provider_name,
+     provider_rate, provider_price, reseller_id, reseller_rate, reseller_price, user_rate,
+     user_price, profit) = call  # fmt: skip
+    texts = (src, dst, clid, disposition, prefix, destination, did, provider_name)
+    if escape(plain := "".join(texts)) != plain:  # unchanged as a whole: unchanged each
+        src, dst, clid, disposition, prefix, destination, did, provider_name = map(escape, texts)
     return (
         "     <call>\n"
-        f"       <calldate2>{moment(call.calldate, zone)}</calldate2>\n"
-        f"       <clid>{escape(call.clid)}</clid>\n"
-        f"       <destination>{escape(call.destination)}</destination>\n"
-        f"       <did>{escape(call.did)}</did>\n"
-        f"       <did_inc_price>{money(call.did_inc_price)}</did_inc_price>\n"
-        f"       <did_price>{money(call.did_price)}</did_price>\n"
-        f"       <did_prov_price>{money(call.did_prov_price)}</did_prov_price>\n"
-        f"       <dispod>{escape(call.disposition)}({call.hangup_cause})</dispod>\n"
-        f"       <dst>{escape(call.dst)}</dst>\n"
-        f"       <nice_billsec>{seconds(call.billsec)}</nice_billsec>\n"
-        f"       <nice_reseller>{escape(reseller.nice_name if reseller else '')}</nice_reseller>\n"
-        f"       <prefix>{escape(call.prefix)}</prefix>\n"
-        f"       <profit>{money(call.profit)}</profit>\n"
-        f"       <provider_name>{escape(call.provider_name)}</provider_name>\n"
-        f"       <provider_price>{money(call.provider_price)}</provider_price>\n"
-        f"       <provider_rate>{money(call.provider_rate)}</provider_rate>\n"
-        f"       <reseller_price>{money(call.reseller_price)}</reseller_price>\n"
-        f"       <reseller_rate>{money(call.reseller_rate)}</reseller_rate>\n"
-        f"       <server_id>{call.server_id}</server_id>\n"
-        f"       <src>{escape(call.src)}</src>\n"
-        f"       <user>{escape(user.nice_name if user else '')}</user>\n"
-        f"       <user_price>{money(call.user_price)}</user_price>\n"
-        f"       <user_rate>{money(call.user_rate)}</user_rate>\n"
+        f"       <calldate2>{moment(calldate, zone)}</calldate2>\n"
+        f"       <clid>{clid}</clid>\n"
+        f"       <destination>{destination}</destination>\n"
+        f"       <did>{did}</did>\n"
+        f"       <did_inc_price>{money(did_inc_price)}</did_inc_price>\n"
+        f"       <did_price>{money(did_price)}</did_price>\n"
+        f"       <did_prov_price>{money(did_prov_price)}</did_prov_price>\n"
+        f"       <dispod>{disposition}({hangup_cause})</dispod>\n"
+        f"       <dst>{dst}</dst>\n"
+        f"       <nice_billsec>{seconds(billsec)}</nice_billsec>\n"
+        f"       <nice_reseller>{names.get(reseller_id, '') if reseller_id else ''}"
+        "</nice_reseller>\n"
+        f"       <prefix>{prefix}</prefix>\n"
+        f"       <profit>{money(profit)}</profit>\n"
+        f"       <provider_name>{provider_name}</provider_name>\n"
+        f"       <provider_price>{money(provider_price)}</provider_price>\n"
+        f"       <provider_rate>{money(provider_rate)}</provider_rate>\n"
+        f"       <reseller_price>{money(reseller_price)}</reseller_price>\n"
+        f"       <reseller_rate>{money(reseller_rate)}</reseller_rate>\n"
+        f"       <server_id>{server_id}</server_id>\n"
+        f"       <src>{src}</src>\n"
+        f"       <user>{names.get(user_id, '')}</user>\n"
+        f"       <user_price>{money(user_price)}</user_price>\n"
+        f"       <user_rate>{money(user_rate)}</user_rate>\n"
         "     </call>\n"
     )

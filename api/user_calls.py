@@ -27,6 +27,7 @@ from api.calls_page import (
     TAIL,
     CallsPage,
     Shown,
+    display_names,
     render_call,
     render_head,
 )
@@ -48,7 +49,8 @@ CALL_TYPES = {"all": None, **{name.lower(): name for name in DISPOSITIONS}}
 MAX_TIMESTAMP = 253_402_128_000
 _DIGITS = re.compile(r"[0-9]+")
 SPOOL_BYTES = 4 * 1024 * 1024  # a page's rendered calls kept in memory; beyond, a file
-CHUNK_CHARS = 64 * 1024
+BATCH_CALLS = 200  # calls rendered before they are written to the spool together
+CHUNK_BYTES = 256 * 1024  # the body is sent in parts of this size
 
 T = TypeVar("T")
 
@@ -77,22 +79,25 @@ async def user_calls_get(request: Request, context: ApiContext) -> Response:
     return StreamingResponse(_page_parts(page, total, rows), media_type=MEDIA_TYPE)
 
 
-def spool_calls(reader: Reader, where: CallFilter, page: CallsPage) -> tuple[int, IO[str]]:
+def spool_calls(reader: Reader, where: CallFilter, page: CallsPage) -> tuple[int, IO[bytes]]:
     """Render every call of the list into a spool (memory up to SPOOL_BYTES, then a
     temporary file), counting them: the count heads the page, so the list is read once,
     in bounded memory, and the count always matches the rows. Runs in a worker thread."""
-    users = dict(page.users)
-    unknown: set[int] = set()
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+", encoding="utf-8")
+    names = display_names(page.users)
+    names.setdefault(0, "")  # no user: shown empty, never looked up
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, mode="w+b")
     total = 0
+    batch: list[str] = []
     try:
         for call in reader.calls(where):
-            wanted = {call.user_id, call.reseller_id} - users.keys() - unknown - {0}
-            if wanted:  # names of the call's user and reseller, asked once each
-                users.update(reader.users_by_ids(wanted))
-                unknown.update(wanted - users.keys())
-            spool.write(render_call(call, page.zone, users))
+            if call.user_id not in names or call.reseller_id not in names:
+                _add_names(reader, names, {call.user_id, call.reseller_id} - names.keys())
+            batch.append(render_call(call, page.zone, names))
+            if len(batch) == BATCH_CALLS:
+                spool.write("".join(batch).encode("utf-8"))
+                batch.clear()
             total += 1
+        spool.write("".join(batch).encode("utf-8"))
     except BaseException:
         spool.close()
         raise
@@ -100,27 +105,38 @@ def spool_calls(reader: Reader, where: CallFilter, page: CallsPage) -> tuple[int
     return total, spool
 
 
-def _page_parts(page: CallsPage, total: int, rows: IO[str]) -> Iterator[bytes]:
+def _add_names(reader: Reader, names: dict[int, str], user_ids: set[int]) -> None:
+    """Names of a call's user and reseller, asked once each ("" for unknown users)."""
+    found = reader.users_by_ids(user_ids)
+    names.update(display_names(found))
+    names.update(dict.fromkeys(user_ids - found.keys(), ""))
+
+
+def _page_parts(page: CallsPage, total: int, rows: IO[bytes]) -> Iterator[bytes]:
     """The page in parts; Starlette runs this in a worker thread (the spool may be a
     file)."""
     try:
-        yield render_head(page, total).encode("utf-8")
         if not total:
-            yield NO_CALLS.encode("utf-8")
-        else:
-            yield CALLS_OPEN.encode("utf-8")
-            while chunk := rows.read(CHUNK_CHARS):
-                yield chunk.encode("utf-8")
-            yield CALLS_CLOSE.encode("utf-8")
-        yield TAIL.encode("utf-8")
+            yield f"{render_head(page, total)}{NO_CALLS}{TAIL}".encode()
+            return
+        yield f"{render_head(page, total)}{CALLS_OPEN}".encode()
+        while chunk := rows.read(CHUNK_BYTES):
+            yield chunk
+        yield f"{CALLS_CLOSE}{TAIL}".encode()
     finally:
         rows.close()
 
 
 async def _shown_user(reader: Reader, caller: User, s_user: str | None) -> User:
-    """The user whose calls are listed, if the caller may see them."""
+    """The user whose calls are listed, if the caller may see them (the caller's own calls
+    need no second look-up: the caller was just read from the same table)."""
     user_id = _uint(s_user)
-    target = await _blocking(reader.user_by_id, user_id) if user_id is not None else None
+    if user_id is None:
+        target = None
+    elif user_id == caller.user_id:
+        target = caller
+    else:
+        target = await _blocking(reader.user_by_id, user_id)
     if target is None or not can_see(caller, target):
         raise ApiError(ErrorKind.USER_NOT_FOUND)
     return target

@@ -13,14 +13,17 @@ process (the load generator: asyncio over raw HTTP/1.1 keep-alive sockets, one
 connection per client) asks, for `--seconds` after a warm-up, with `--concurrency`
 clients at once:
 
-- `user_calls_get` for user 1 and the current month (1,000 calls, about 780 kB of XML),
+- `user_calls_get` for user 1 and the current month (1,000 calls, about 900 kB of XML),
 - `/callc/main`, the main page, logged in as user 1.
 
 It prints p50, p99, max and requests/s per endpoint, the CPU used by the load generator,
-the API and ClickHouse during each run, and where the time of one user_calls_get goes.
+the API and ClickHouse during each run (and the API's CPU time per request, which other
+processes' load disturbs less than the latencies), and where the time of one
+user_calls_get goes.
 
     python -m bench.api [--cdrs 10000000] [--users 10000] [--seconds 20] [--concurrency 16]
-                        [--workers 1] [--reuse]
+                        [--workers 1] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
+                        [--reuse]
 
 The last line is the headline: `bench api: <p99 of user_calls_get> ms p99`.
 """
@@ -58,7 +61,7 @@ from projections.accounts import credentials_by_id
 from projections.balance import balance
 from projections.call_stats import main_stats
 from projections.clickhouse import connect, migrate
-from projections.queries import CallFilter, _call, calls_sql, user_by_id, user_by_username
+from projections.queries import CallFilter, _call, calls_sql, user_by_username
 from projections.rows import CDR_COLUMNS, cdr_row, user_row
 from projections.writer import insert
 from rating.cdr import Cdr
@@ -306,11 +309,14 @@ class Server:
             self.process.wait()
 
 
-def serve(settings: Settings, workers: int, port: int) -> Server:
+def serve(settings: Settings, workers: int, port: int, http: str = "auto",
+          loop: str = "auto") -> Server:
+    """uvicorn in a child process; `http` and `loop` as uvicorn's options ("auto": httptools
+    and uvloop, installed with cdrflow, as `cdrflow api` runs)."""
     env = {**os.environ, **settings.to_env()}
     command = [sys.executable, "-m", "uvicorn", "--factory", "bench.api:create_bench_app",
                "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-               "--log-level", "warning", "--no-access-log"]
+               "--http", http, "--loop", loop, "--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent)
     server = Server(process, port)
     deadline = time.monotonic() + 60
@@ -476,6 +482,7 @@ class Run:
     client_cpu: float
     api_cpu: float
     clickhouse_cpu: float | None
+    seconds: float
 
 
 def run_load(name: str, server: Server, request: bytes, concurrency: int, warmup: float,
@@ -502,17 +509,22 @@ def run_load(name: str, server: Server, request: bytes, concurrency: int, warmup
         p99=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
         max=latencies[-1] * 1000, client_cpu=result["client_cpu"],
         api_cpu=(api1 - api0) / seconds,
-        clickhouse_cpu=(ch1 - ch0) / seconds if ch else None,
+        clickhouse_cpu=(ch1 - ch0) / seconds if ch else None, seconds=seconds,
     )
 
 
 def print_runs(runs: Sequence[Run]) -> None:
+    """The runs; `API CPU ms/req` (the API's CPU time over the requests answered) depends
+    less on other processes' load than the latencies do."""
     print(f"{'endpoint':<24}{'requests':>9}{'errors':>7}{'req/s':>9}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'max ms':>9}   CPU cores used: client / API / ClickHouse")
+          f"{'p99 ms':>9}{'max ms':>9}{'API CPU ms/req':>16}"
+          "   CPU cores used: client / API / ClickHouse")
     for r in runs:
         ch = f"{r.clickhouse_cpu:.2f}" if r.clickhouse_cpu is not None else "?"
+        per_request = r.api_cpu * r.seconds * 1000 / r.requests
         print(f"{r.name:<24}{r.requests:>9}{r.errors:>7}{r.rps:>9.1f}{r.p50:>9.1f}"
-              f"{r.p99:>9.1f}{r.max:>9.1f}   {r.client_cpu:.2f} / {r.api_cpu:.2f} / {ch}")
+              f"{r.p99:>9.1f}{r.max:>9.1f}{per_request:>16.1f}"
+              f"   {r.client_cpu:.2f} / {r.api_cpu:.2f} / {ch}")
 
 
 # --------------------------------------------------------------------------- profile
@@ -543,6 +555,7 @@ class Traced:
 @dataclass
 class Part:
     wall: list[float]
+    cpu: list[float]  # this thread's CPU time: less disturbed by other processes' load
     ids: list[list[str]]
 
 
@@ -555,29 +568,43 @@ class Profile:
 
     def time(self, name: str, func: Callable[[], T]) -> T:
         before = len(self.traced.ids)
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.thread_time()
         value = func()
-        part = self.parts.setdefault(name, Part([], []))
+        part = self.parts.setdefault(name, Part([], [], []))
         part.wall.append((time.perf_counter() - began) * 1000)
+        part.cpu.append((time.thread_time() - began_cpu) * 1000)
         part.ids.append(self.traced.ids[before:])
         return value
 
-    def print(self, title: str, whole: list[float]) -> None:
+    def print(self, title: str, whole: list[float], whole_cpu: float) -> None:
+        """Medians; `whole_cpu` is the API process's CPU ms per request."""
         server = self.traced.server_times()
         print(f"\n{title}")
-        print(f"  {'part':<44}{'wall ms':>9}{'server ms':>11}{'rows read':>11}")
+        print(f"  {'part':<48}{'wall ms':>9}{'CPU ms':>9}{'server ms':>11}{'rows read':>11}")
         for name, part in self.parts.items():
             ms = [sum(server.get(q, (0, 0))[0] for q in ids) for ids in part.ids]
             read = [sum(server.get(q, (0, 0))[1] for q in ids) for ids in part.ids]
             queried = any(part.ids)
-            print(f"  {name:<44}{statistics.median(part.wall):>9.1f}"
+            print(f"  {name:<48}{statistics.median(part.wall):>9.1f}"
+                  f"{statistics.median(part.cpu):>9.1f}"
                   f"{statistics.median(ms) if queried else '':>11}"
                   f"{statistics.median(read) if queried else '':>11}")
         accounted = sum(statistics.median(p.wall) for p in self.parts.values())
+        accounted_cpu = sum(statistics.median(p.cpu) for p in self.parts.values())
         total = statistics.median(whole)
-        print(f"  {'sum of the parts':<44}{accounted:>9.1f}")
-        print(f"  {'whole request over HTTP (keep-alive, alone)':<44}{total:>9.1f}")
-        print(f"  {'the rest: HTTP (h11), Starlette, threads':<44}{total - accounted:>9.1f}")
+        print(f"  {'sum of the parts':<48}{accounted:>9.1f}{accounted_cpu:>9.1f}")
+        print(f"  {'whole request over HTTP (keep-alive, alone)':<48}{total:>9.1f}"
+              f"{whole_cpu:>9.1f}")
+        print(f"  {'the rest: HTTP, Starlette, spool, threads':<48}{total - accounted:>9.1f}"
+              f"{whole_cpu - accounted_cpu:>9.1f}")
+
+
+def sequential(server: Server, request: bytes, repeat: int) -> tuple[list[float], float]:
+    """`repeat` requests one after the other: their times (ms) and the API process's CPU
+    ms per request (from /proc, in ticks of 10 ms: hence many requests)."""
+    before = process_tree_cpu(server.process.pid)
+    times, _ = asyncio.run(_sequential(server.port, request, repeat))
+    return times, (process_tree_cpu(server.process.pid) - before) * 1000 / repeat
 
 
 async def _sequential(port: int, request: bytes, repeat: int) -> tuple[list[float], bytes]:
@@ -606,12 +633,12 @@ def profile(settings: Settings, plan: Plan, server: Server, main_page: bytes | N
     calls_profile = Profile(traced)
     count, size = 0, 0
     for _ in range(repeat):
-        caller = calls_profile.time("caller and shown user (2 users FINAL queries)",
-                                    lambda: (user_by_username(traced, f"user{TARGET_USER}"),
-                                             user_by_id(traced, TARGET_USER)))[0]
+        # the shown user is the caller: api.user_calls asks for it only when it is not
+        caller = calls_profile.time("caller = shown user (1 users FINAL query)",
+                                    lambda: user_by_username(traced, f"user{TARGET_USER}"))
         rows = calls_profile.time("calls query (ClickHouse + driver decoding)",
                                   lambda: traced.execute(sql, params))
-        calls = calls_profile.time("rows -> Call objects",
+        calls = calls_profile.time("rows -> Call objects (_call)",
                                    lambda: [_call(r) for r in rows])  # noqa: B023
         assert caller is not None
         page = CallsPage(caller=caller, currency="USD", period_start="", period_end="",
@@ -622,9 +649,10 @@ def profile(settings: Settings, plan: Plan, server: Server, main_page: bytes | N
         size = len(calls_profile.time("encoding to UTF-8",
                                       lambda: document.encode("utf-8")))  # noqa: B023
         count = len(calls)
-    whole, _ = asyncio.run(_sequential(server.port, calls_request(plan), repeat))
+    whole, whole_cpu = sequential(server, calls_request(plan), 4 * repeat)
     calls_profile.print(f"where one user_calls_get goes ({count} calls, {size:,} bytes; "
-                        f"median of {repeat}):", whole)
+                        f"median of {repeat}, the whole request of {4 * repeat}):",
+                        whole, whole_cpu)
 
     if main_page is None:
         return
@@ -636,8 +664,9 @@ def profile(settings: Settings, plan: Plan, server: Server, main_page: bytes | N
         main_profile.time("main_stats (1 query)",
                           lambda: main_stats(traced, TARGET_USER, month, day))
         main_profile.time("balance (2 queries)", lambda: balance(traced, TARGET_USER))
-    whole, _ = asyncio.run(_sequential(server.port, main_page, max(2, repeat // 2)))
-    main_profile.print(f"where one /callc/main goes (median of {repeat}):", whole)
+    whole, whole_cpu = sequential(server, main_page, 2 * repeat)
+    main_profile.print(f"where one /callc/main goes (median of {repeat}, the whole request "
+                       f"of {2 * repeat}):", whole, whole_cpu)
 
 
 # ------------------------------------------------------------------------------ main
@@ -652,6 +681,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--main-concurrency", type=int, default=2,
                         help="clients of the main page (each request scans every CDR)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto",
+                        help="uvicorn's HTTP implementation (h11: as before httptools)")
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="uvicorn's event loop (asyncio: as before uvloop)")
     parser.add_argument("--port", type=int, default=18480)
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--seed", type=int, default=1)
@@ -672,10 +705,11 @@ def main(argv: Sequence[str]) -> int:
                                   int(now.timestamp())), args.reuse, args.seed)
     parts = settle(connect(settings.clickhouse), settings.clickhouse.database)
     print(f"{plan.cdrs:,} CDRs, {plan.users:,} users, cdrs in {parts} active parts; "
-          f"API: uvicorn, {args.workers} worker(s); {args.warmup:g} s warm-up, "
+          f"API: uvicorn ({args.http} HTTP, {args.loop} loop), {args.workers} worker(s); "
+          f"{args.warmup:g} s warm-up, "
           f"{args.seconds:g} s measured")
 
-    server = serve(settings, args.workers, args.port)
+    server = serve(settings, args.workers, args.port, args.http, args.loop)
     runs: list[Run] = []
     main_page: bytes | None = None
     try:

@@ -1,9 +1,14 @@
 """A user's balance: completed payments minus the user's call charges (docs/payments.md).
 
-Both sums read deduplicated tables (FINAL), so a payment event or a CDR delivered twice,
-and a call rated twice, count once. Payments count only in the user's currency (the
-currency of the user's prices, `cdrs.user_price`); another currency is shown on the
-Payments page but never converted here.
+Both sums read deduplicated rows, so a payment event or a CDR delivered twice, and a call
+rated twice, count once: payments with FINAL; the user's CDRs grouped by their key (user,
+call start, call id) with the price of the highest version (`argMax`), the row that
+`cdrs FINAL` keeps. FINAL would merge every row read, in every partition, including the
+other users' rows that share the user's granules; the grouping only aggregates the user's
+own (about 5 times faster on the bench, bench/README.md).
+Payments count only in the user's currency (the currency of the user's prices,
+`cdrs.user_price`); another currency is shown on the Payments page but never converted
+here.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ def balance(client: Client, user_id: int) -> Decimal:
         params,
     )
     charged = client.execute(
-        "SELECT toString(sum(user_price)) FROM cdrs FINAL WHERE user_id = %(user_id)s", params)
+        "SELECT toString(sum(price)) FROM (SELECT argMax(user_price, version) AS price "
+        "FROM cdrs WHERE user_id = %(user_id)s GROUP BY calldate, call_id)", params)
     return _decimal(paid) - _decimal(charged)
 
 

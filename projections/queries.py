@@ -14,7 +14,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from operator import itemgetter
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar, get_type_hints
 
 from clickhouse_driver import Client
 
@@ -22,6 +23,10 @@ UINT32_MAX = 2**32 - 1
 P = ParamSpec("P")
 T = TypeVar("T")
 BLOCK_ROWS = 10_000
+
+# The longest number a call event may carry (streams.events.MAX_TEXT): a prefix or DID
+# filter longer than this matches nothing, and is not written into the SQL.
+LONGEST_NUMBER = 256
 
 
 # MOR's order_by values -> cdrs columns.
@@ -88,8 +93,10 @@ class CallFilter:
     order_desc: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
+    """One listed call: the columns of `_CALL_COLUMNS`, in their order (a row becomes a
+    Call without copying its values one by one)."""
+
     call_id: str
     calldate: datetime  # aware, UTC
     calldate_ms: int
@@ -194,9 +201,13 @@ def calls_sql(where: CallFilter) -> tuple[str, dict[str, Any]]:
         "did": ("did = %(did)s", where.did),
     }
     for name, (condition, value) in optional.items():
-        if value is not None:
-            conditions.append(condition)
-            params[name] = value
+        if value is None:
+            continue
+        if isinstance(value, str) and len(value) > LONGEST_NUMBER:
+            conditions.append("0")  # no stored number is that long (and the SQL stays short)
+            continue
+        conditions.append(condition)
+        params[name] = value
     if where.only_did:
         conditions.append("did != ''")
     return (
@@ -236,39 +247,18 @@ def user_from_row(row: tuple[Any, ...]) -> User:
     )  # fmt: skip
 
 
+# the string columns of a call row
+_call_strings = itemgetter(*(i for i, kind in enumerate(get_type_hints(Call).values())
+                             if kind is str))
+
+
 def _call(row: tuple[Any, ...]) -> Call:
-    (call_id, calldate, calldate_ms, user_id, src, dst, clid, disposition, hangup_cause,
-     billsec, prefix, destination, server_id, did, did_inc_price, did_price, did_prov_price,
-     provider_name, provider_rate, provider_price, reseller_id, reseller_rate, reseller_price,
-     user_rate, user_price, profit) = row  # fmt: skip
-    return Call(
-        call_id=_text(call_id),
-        calldate=datetime.fromtimestamp(int(calldate), UTC),
-        calldate_ms=int(calldate_ms),
-        user_id=int(user_id),
-        src=_text(src),
-        dst=_text(dst),
-        clid=_text(clid),
-        disposition=_text(disposition),
-        hangup_cause=int(hangup_cause),
-        billsec=int(billsec),
-        prefix=_text(prefix),
-        destination=_text(destination),
-        server_id=int(server_id),
-        did=_text(did),
-        did_inc_price=Decimal(did_inc_price),
-        did_price=Decimal(did_price),
-        did_prov_price=Decimal(did_prov_price),
-        provider_name=_text(provider_name),
-        provider_rate=Decimal(provider_rate),
-        provider_price=Decimal(provider_price),
-        reseller_id=int(reseller_id),
-        reseller_rate=Decimal(reseller_rate),
-        reseller_price=Decimal(reseller_price),
-        user_rate=Decimal(user_rate),
-        user_price=Decimal(user_price),
-        profit=Decimal(profit),
-    )
+    """A Call from the columns of `_CALL_COLUMNS`. clickhouse-driver already gives ints,
+    `Decimal`s and strings; only the time needs converting, and a string that is not
+    valid UTF-8 (which the driver returns as bytes) decoding."""
+    if bytes in map(type, _call_strings(row)):
+        row = tuple(_text(value) if isinstance(value, bytes) else value for value in row)
+    return Call._make((row[0], datetime.fromtimestamp(row[1], UTC), *row[2:]))
 
 
 class ClientPool:

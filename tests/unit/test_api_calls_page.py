@@ -6,7 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from api.calls_page import CallsPage, Shown, render_calls_page
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from api.calls_page import CallsPage, Shown, display_names, render_call, render_calls_page
+from api.xml import escape
 from projections.queries import Call, User
 
 ADMIN = User(0, "admin", "", "", "admin", 0, "USD", "")
@@ -47,8 +51,7 @@ ANSWERED = Call(
     user_price=Decimal("2.000000"),
     profit=Decimal("4"),
 )
-MISSED = replace(
-    ANSWERED,
+MISSED = ANSWERED._replace(
     call_id="c-2",
     calldate=datetime(2009, 1, 2, 9, 30, 0, tzinfo=UTC),
     calldate_ms=0,
@@ -205,7 +208,33 @@ def test_user_falls_back_to_username_and_unknown_users_render_empty() -> None:
 
 
 def test_control_characters_from_the_database_are_stripped() -> None:
-    dirty = replace(ANSWERED, clid="a\x00b\x1bc", src="1\x07")
+    dirty = ANSWERED._replace(clid="a\x00b\x1bc", src="1\x07")
     text = render_calls_page(page([dirty]))
     assert "<clid>abc</clid>" in text and "<src>1</src>" in text
     parse(text.encode("utf-8"))
+
+
+TEXT_FIELDS = ("src", "dst", "clid", "disposition", "prefix", "destination", "did",
+               "provider_name")
+TEXTS = st.text(st.sampled_from(["a", "7", " ", "&", "<", ">", '"', "'", "\x00", "\x1b", "\t",
+                                 "\ud800", "\ufffe", "é", "\u20ac"]), max_size=6)
+
+
+def element_text(call: Call, name: str) -> str:
+    """What `render_call` writes inside `<name>` for one text field."""
+    return render_call(call, UTC, {}).split(f"<{name}>", 1)[1].split(f"</{name}>", 1)[0]
+
+
+@settings(max_examples=300)
+@given(st.fixed_dictionaries({name: TEXTS for name in TEXT_FIELDS}))
+def test_each_text_is_escaped_as_escape_does(texts: dict[str, str]) -> None:
+    call = ANSWERED._replace(**texts)
+    for name in TEXT_FIELDS:
+        shown = element_text(call, "dispod").removesuffix("(16)") if name == "disposition" \
+            else element_text(call, name)
+        assert shown == escape(texts[name]), name
+
+
+def test_display_names_are_escaped_nice_names() -> None:
+    odd = replace(BOB, first_name="A&B", last_name="<C>")
+    assert display_names({5: odd, 0: ADMIN}) == {5: "A&amp;B &lt;C&gt;", 0: "admin"}

@@ -6,7 +6,6 @@ import logging
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -512,14 +511,14 @@ class StreamingReader(FakeReader):
         self.filters.append(where)
         for n in range(self.count):
             self.yielded += 1
-            yield replace(CALL, call_id=f"c{n}", dst=f"3706{n:07d}")
+            yield CALL._replace(call_id=f"c{n}", dst=f"3706{n:07d}")
 
 
 def test_a_long_list_is_spooled_and_streamed_byte_for_byte(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import api.user_calls
     monkeypatch.setattr(api.user_calls, "SPOOL_BYTES", 4096)  # forces the spool to disk
-    monkeypatch.setattr(api.user_calls, "CHUNK_CHARS", 1000)
+    monkeypatch.setattr(api.user_calls, "CHUNK_BYTES", 1000)
     reader = StreamingReader(3000)
     body = post(client_for(reader), signed({"u": "admin", "s_user": "5"}))
     assert reader.yielded == 3000
