@@ -61,6 +61,9 @@ class Settings:
     api_port: int = 8080
     sink_batch_size: int = 10_000
     sink_batch_seconds: float = 0.5
+    max_call_seconds: int = 14_400  # a call with no call_ended is closed after this long
+    late_seconds: int = 300  # closed calls are remembered, lost starts waited for, this long
+    sweep_seconds: float = 10.0  # how often the worker looks for such calls
     data_dir: Path = REPO_ROOT / "var"
     cache_dir: Path = Path.home() / ".cache" / "cdrflow"
     in_ci: bool = False
@@ -93,6 +96,9 @@ class Settings:
             sink_batch_seconds=float(
                 env.get("CDRFLOW_SINK_BATCH_SECONDS", base.sink_batch_seconds)
             ),
+            max_call_seconds=int(env.get("CDRFLOW_MAX_CALL_SECONDS", base.max_call_seconds)),
+            late_seconds=int(env.get("CDRFLOW_LATE_SECONDS", base.late_seconds)),
+            sweep_seconds=float(env.get("CDRFLOW_SWEEP_SECONDS", base.sweep_seconds)),
             data_dir=Path(env.get("CDRFLOW_DATA_DIR", str(base.data_dir))),
             cache_dir=Path(env.get("CDRFLOW_CACHE_DIR", str(base.cache_dir))),
             in_ci=_flag(env.get("CI", "")),
@@ -117,6 +123,9 @@ class Settings:
             "CDRFLOW_API_PORT": str(self.api_port),
             "CDRFLOW_SINK_BATCH_SIZE": str(self.sink_batch_size),
             "CDRFLOW_SINK_BATCH_SECONDS": str(self.sink_batch_seconds),
+            "CDRFLOW_MAX_CALL_SECONDS": str(self.max_call_seconds),
+            "CDRFLOW_LATE_SECONDS": str(self.late_seconds),
+            "CDRFLOW_SWEEP_SECONDS": str(self.sweep_seconds),
             "CDRFLOW_DATA_DIR": str(self.data_dir),
             "CDRFLOW_CACHE_DIR": str(self.cache_dir),
         }

@@ -18,7 +18,7 @@ CDR_COLUMNS = (
     "provider_name", "provider_rate", "provider_price", "reseller_id", "reseller_rate",
     "reseller_price", "did", "did_inc_price", "did_price", "did_prov_price", "profit",
     "direction", "destination_group", "tariff_currency", "exchange_rate", "tax_percent",
-    "user_price_with_tax", "rate_pieces",
+    "user_price_with_tax", "rate_pieces", "closed_by",
 )
 USER_COLUMNS = (
     "user_id", "username", "first_name", "last_name", "role", "owner_id", "currency",
@@ -60,6 +60,7 @@ def cdr_row(cdr: Cdr) -> tuple[Any, ...]:
         cdr.reseller_price, cdr.did, cdr.did_inc_price, cdr.did_price, cdr.did_prov_price,
         cdr.profit, cdr.direction, cdr.destination_group, cdr.tariff_currency,
         cdr.exchange_rate, cdr.tax_percent, cdr.user_price_with_tax, cdr.rate_pieces,
+        cdr.closed_by,
     )
 
 

@@ -26,3 +26,7 @@ class Call:
     provider_id: int = 0
     provider_name: str = ""
     did: str = ""  # the DID number the call came in through, if any
+    closed_by: str = ""  # "" when the switch hung up; MAX_DURATION when cdrflow closed it
+
+
+MAX_DURATION = "max_duration"  # no call_ended within the longest call (docs/events.md)

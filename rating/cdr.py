@@ -63,6 +63,7 @@ class Cdr:
     tax_percent: Decimal = ZERO
     user_price_with_tax: Decimal = ZERO
     rate_pieces: str = "[]"  # JSON: how the user price was made (docs/rating.md)
+    closed_by: str = ""  # "" hung up by the switch; "max_duration": closed by cdrflow
 
     def to_dict(self) -> dict[str, Any]:
         out = {"schema": CDR_SCHEMA}

@@ -136,6 +136,7 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
         tax_percent=account.tax_percent,
         user_price_with_tax=with_tax,
         rate_pieces=pieces_json(user.priced.pieces) if user.priced else "[]",
+        closed_by=call.closed_by,
     )
 
 

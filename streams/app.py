@@ -8,22 +8,27 @@ the stream or be acknowledged silently.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
 import faust
 import orjson
-from faust.types import EventT, StreamT
+from aiokafka import TopicPartition
+from faust.types import StreamT
 
 from cdrflow.settings import Settings
 from rating.call import Call
 from rating.cdr import Cdr
 from rating.rater import Rejection, rate_call
 from streams.active_calls import active_call
-from streams.assembly import State, apply
+from streams.assembly import Limits, Step, apply, due, expire
 from streams.deadletters import dead_letter
-from streams.events import BadEvent, CallEnded, CallEvent, FaxReceived, decode, encode
+from streams.events import MAX_SWEEP_CALLS, BadEvent, FaxReceived, Sweep, decode, encode
+from streams.gaps import Positions, Source, committed_offset, read_range
 from streams.reference_feed import ReferenceFeed
 from streams.topics import ACTIVE_CALLS, CALL_EVENTS, CDRS, DEAD_LETTERS, FAXES
 
@@ -65,15 +70,16 @@ def create_app(settings: Settings) -> faust.App:
         schema=faust.Schema(key_serializer="json", value_serializer="json"),
     )
     feed = ReferenceFeed(settings)
+    limits = Limits(settings.max_call_seconds * 1000, settings.late_seconds * 1000)
+    swept: dict[str, float] = {}  # call id -> when a sweep was last sent for it
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_reference_data() -> None:
         await feed.run()
 
-    async def reject(reason: str, event: EventT[bytes], **extra: Any) -> None:
-        message = event.message
-        key, value = dead_letter(reason, message.topic, message.partition, message.offset,
-                                 message.key, message.value, **extra)
+    async def reject(reason: str, source: Source, **extra: Any) -> None:
+        key, value = dead_letter(reason, source.topic, source.partition, source.offset,
+                                 source.key, source.value, **extra)
         await dead_letters.send(key=key, value=value)
 
     async def rate(call: Call) -> Cdr | Rejection:
@@ -85,50 +91,125 @@ def create_app(settings: Settings) -> faust.App:
             result = rate_call(call, feed.data)
         return result
 
-    async def publish_live(call_event: CallEvent, state: State | None) -> None:
-        """The call's state to `active-calls`, a tombstone once it ended (an event
+    async def publish_live(call_id: str, step: Step) -> None:
+        """The call's state to `active-calls`, a tombstone once it is over (an event
         delivered again publishes the same value again: harmless)."""
-        key = call_event.call_id.encode()
-        if isinstance(call_event, CallEnded):
+        key = call_id.encode()
+        if step.call is not None:  # finished (again, after a restart: the same tombstone)
             await active_calls.send(key=key, value=None)
             return
-        live = active_call(state, feed.data if feed.ready.is_set() else None)
+        if not step.changed:
+            return
+        if step.state is None or "closed_ms" in step.state:
+            await active_calls.send(key=key, value=None)
+            return
+        live = active_call(step.state, feed.data if feed.ready.is_set() else None)
         if live is not None:
             await active_calls.send(key=key, value=orjson.dumps(live))
+
+    async def settle(call_id: str, step: Step, source: Source) -> None:
+        """Keep the call's new state, publish it, record a problem, rate a finished call."""
+        if step.changed:
+            if step.state is None:
+                live_calls.pop(call_id, None)
+            else:
+                live_calls[call_id] = {**step.state, "p": source.partition}
+        await publish_live(call_id, step)
+        if step.problem:
+            await reject(step.problem, source, call_id=call_id)
+        if step.call is None:
+            return
+        result = await rate(step.call)
+        if isinstance(result, Rejection):
+            await reject(f"rejected: {result.reason}: {result.detail}", source,
+                         call=asdict(step.call))
+        else:
+            await cdrs.send(key=result.call_id.encode(), value=orjson.dumps(result.to_dict()))
+
+    @app.timer(interval=settings.sweep_seconds)  # type: ignore[untyped-decorator]
+    async def sweep() -> None:
+        """Find the calls due to be closed or forgotten (docs/events.md, "Calls that never
+        end") and send each partition a `sweep` naming them: the agent decides, in order
+        with the calls' own events, by the sweep's clock."""
+        now = time.time()
+        now_ms = int(now * 1000)
+        for call_id, sent in list(swept.items()):
+            if now - sent > 10 * settings.sweep_seconds:
+                del swept[call_id]
+        by_partition: dict[int, list[str]] = defaultdict(list)
+        for call_id, state in list(live_calls.data.items()):
+            if call_id not in swept and isinstance(state, dict) and "p" in state \
+                    and due(state, now_ms, limits):
+                by_partition[state["p"]].append(call_id)
+                swept[call_id] = now
+        for partition, call_ids in sorted(by_partition.items()):
+            for first in range(0, len(call_ids), MAX_SWEEP_CALLS):
+                chunk = tuple(call_ids[first:first + MAX_SWEEP_CALLS])
+                await call_events.send(key=b"sweep", value=encode(Sweep(now_ms, chunk)),
+                                       partition=partition)
+
+    async def handle(source: Source) -> None:
+        """One record of `call-events`: never raises; what cannot be used is a dead letter."""
+        try:
+            call_event = decode(source.value)
+        except BadEvent as exc:
+            await reject(str(exc), source)
+            return
+        try:
+            if isinstance(call_event, FaxReceived):  # not a call: forwarded, validated
+                await faxes.send(key=str(call_event.user_id).encode(), value=encode(call_event))
+                return
+            if isinstance(call_event, Sweep):
+                for call_id in call_event.call_ids:
+                    state = live_calls.get(call_id)
+                    if state is not None:
+                        step = expire(state, call_event.ts_ms, limits, source.offset)
+                        await settle(call_id, step, source)
+                return
+            call_id = call_event.call_id
+            step = apply(live_calls.get(call_id), call_event, source.timestamp_ms,
+                         source.offset)
+            await settle(call_id, step, source)
+        except Exception as exc:  # a bug must not stop the stream or lose the event
+            log.exception("call event at %s:%s failed", source.topic, source.offset)
+            await reject(f"internal error: {type(exc).__name__}: {exc}", source)
+
+    positions = Positions()
+
+    async def skipped(source: Source, generation: int | None) -> list[Source]:
+        """The records of the partition before this one that the stream skipped
+        (streams/gaps.py); retried while Kafka does not answer, since going on would let
+        the commit pass them."""
+        start = positions.expected(source.partition, generation)
+        tp = TopicPartition(source.topic, source.partition)
+        delay = 0.5
+        while True:
+            try:
+                if start is None:
+                    start = await committed_offset(settings.kafka_bootstrap, settings.app_id,
+                                                   tp)
+                if start is not None and start >= source.offset:
+                    return []
+                records = await read_range(settings.kafka_bootstrap, tp, start, source.offset)
+                if records:
+                    log.warning("the stream skipped %d records of %s before offset %d: "
+                                "handling them first", len(records), tp, source.offset)
+                return [Source.of_record(record) for record in records]
+            except Exception:
+                log.exception("reading the records before %s:%d failed; retrying in %.1f s",
+                              tp, source.offset, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     @app.agent(call_events, concurrency=1)
     async def assemble(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
-            try:
-                call_event = decode(event.value)
-            except BadEvent as exc:
-                await reject(str(exc), event)
-                continue
-            try:
-                if isinstance(call_event, FaxReceived):  # not a call: forwarded, validated
-                    await faxes.send(key=str(call_event.user_id).encode(),
-                                     value=encode(call_event))
-                    continue
-                step = apply(live_calls.get(call_event.call_id), call_event)
-                if step.state is None:
-                    live_calls.pop(call_event.call_id, None)
-                else:
-                    live_calls[call_event.call_id] = step.state
-                await publish_live(call_event, step.state)
-                if step.problem:
-                    await reject(step.problem, event)
-                if step.call is None:
-                    continue
-                result = await rate(step.call)
-                if isinstance(result, Rejection):
-                    await reject(f"rejected: {result.reason}: {result.detail}", event,
-                                 call=asdict(step.call))
-                else:
-                    await cdrs.send(key=result.call_id.encode(),
-                                    value=orjson.dumps(result.to_dict()))
-            except Exception as exc:  # a bug must not stop the stream or lose the event
-                log.exception("call event %s failed", call_event.call_id)
-                await reject(f"internal error: {type(exc).__name__}: {exc}", event)
+            message = event.message
+            source = Source.of_message(message)
+            for missed in await skipped(source, message.generation_id):
+                await handle(missed)
+            await handle(source)
+            positions.handled(source.partition, message.generation_id, source.offset)
 
     return app
 

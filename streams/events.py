@@ -6,6 +6,7 @@ that goes to the dead-letter topic. docs/events.md shows every type.
 
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, dataclass, fields
 from typing import Any
 
@@ -15,6 +16,11 @@ SCHEMA = "cdrflow.call-event/1"
 MAX_EVENT_BYTES = 64 * 1024
 MAX_TEXT = 256
 MAX_SECONDS = 7 * 24 * 3600
+
+
+# No text a switch sends (numbers, channels, ids, names) holds a control character; one
+# that does is damaged or hostile (and the XML pages could not show it anyway).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class BadEvent(ValueError):
@@ -83,7 +89,21 @@ FAX_STATUSES = {
 }
 MAX_FAX_PAGES = 10_000
 
-CallEvent = CallStarted | CallRinging | CallAnswered | CallEnded | FaxReceived
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """The worker's own clock tick for some live calls of one partition (docs/events.md,
+    "Calls that never end"): sent by the worker's timer into that partition, so that the
+    decision to close or forget a call is taken in order with the call's other events.
+    `ts_ms` is the worker's clock when it sent the sweep."""
+
+    ts_ms: int
+    call_ids: tuple[str, ...]
+
+
+MAX_SWEEP_CALLS = 1000
+
+CallEvent = CallStarted | CallRinging | CallAnswered | CallEnded | FaxReceived | Sweep
+CallStep = CallStarted | CallRinging | CallAnswered | CallEnded  # the events of one call
 
 _TYPES: dict[str, type[CallEvent]] = {
     "call_started": CallStarted,
@@ -91,6 +111,7 @@ _TYPES: dict[str, type[CallEvent]] = {
     "call_answered": CallAnswered,
     "call_ended": CallEnded,
     "fax_received": FaxReceived,
+    "sweep": Sweep,
 }
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
@@ -112,6 +133,8 @@ def decode(raw: bytes | None) -> CallEvent:
     cls = _TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise BadEvent(f"unknown event type {_show(kind)}")
+    if cls is Sweep:
+        return _sweep(data)
     values = {
         field.name: _field(data, field.name, str(field.type))
         for field in fields(cls)
@@ -136,6 +159,19 @@ def encode(event: CallEvent) -> bytes:
     return orjson.dumps(body)
 
 
+def _sweep(data: dict[str, Any]) -> Sweep:
+    ts_ms = _field(data, "ts_ms", "int")
+    call_ids = data.get("call_ids")
+    if not isinstance(call_ids, list) or not 0 < len(call_ids) <= MAX_SWEEP_CALLS:
+        raise BadEvent(f"sweep: field call_ids must be a list of 1 to {MAX_SWEEP_CALLS} "
+                       "call ids")
+    for call_id in call_ids:
+        if not isinstance(call_id, str) or not call_id or len(call_id) > MAX_TEXT:
+            raise BadEvent("sweep: every call id must be a non-empty string of at most "
+                           f"{MAX_TEXT} characters")
+    return Sweep(ts_ms, tuple(call_ids))
+
+
 def _field(data: dict[str, Any], name: str, kind: str) -> Any:
     if name not in data:
         raise BadEvent(f"{data['type']}: field {name} is missing")
@@ -154,6 +190,8 @@ def _field(data: dict[str, Any], name: str, kind: str) -> Any:
         raise BadEvent(f"{data['type']}: field {name} is longer than {MAX_TEXT} characters")
     if name == "call_id" and not value:
         raise BadEvent(f"{data['type']}: field call_id is empty")
+    if _CONTROL.search(value):
+        raise BadEvent(f"{data['type']}: field {name} contains control characters")
     return value
 
 

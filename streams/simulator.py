@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cdrflow.settings import Settings
-from streams.events import CallAnswered, CallEnded, CallEvent, CallRinging, CallStarted, encode
+from streams.events import CallAnswered, CallEnded, CallRinging, CallStarted, CallStep, encode
 from streams.publisher import producer
 from streams.topics import CALL_EVENTS
 
@@ -39,7 +39,7 @@ class Caller:
 
 
 def simulated_call(rng: random.Random, caller: Caller, end_ms: int, server_id: int = 1,
-                   outcome: str | None = None) -> list[CallEvent]:
+                   outcome: str | None = None) -> list[CallStep]:
     """The events of one call ending at `end_ms`."""
     kind = outcome or rng.choices([o[0] for o in OUTCOMES], [o[1] for o in OUTCOMES])[0]
     cause = {o[0]: o[2] for o in OUTCOMES}[kind]
@@ -56,7 +56,7 @@ def simulated_call(rng: random.Random, caller: Caller, end_ms: int, server_id: i
         channel=f"SIP/{caller.number}-{rng.getrandbits(32):08x}",
         uniqueid=f"{start_ms / 1000:.6f}",
     )
-    events: list[CallEvent] = [started]
+    events: list[CallStep] = [started]
     if ring_ms:
         events.append(CallRinging(call_id, start_ms + 300))
     if kind == "ANSWERED":
@@ -66,7 +66,7 @@ def simulated_call(rng: random.Random, caller: Caller, end_ms: int, server_id: i
 
 
 def calls(callers: Sequence[Caller], seed: int,
-          clock: Callable[[], float] = time.time) -> Iterator[list[CallEvent]]:
+          clock: Callable[[], float] = time.time) -> Iterator[list[CallStep]]:
     rng = random.Random(seed)
     while True:
         yield simulated_call(rng, rng.choice(callers), int(clock() * 1000))

@@ -41,7 +41,8 @@ def settings(kafka_bootstrap: str, clickhouse_endpoint: ClickHouseEndpoint,
     asyncio.run(ensure_topics(settings))
     migrate(settings.clickhouse)
     yield settings
-    connect(settings.clickhouse, database="default").execute(
+    # dropping a database whose tables are still merging may take minutes on 18.16
+    connect(settings.clickhouse, database="default", timeout=600).execute(
         f"DROP DATABASE IF EXISTS `{settings.clickhouse.database}`"
     )
 

@@ -34,6 +34,12 @@ class Processes:
         self.running[command] = child
         return child
 
+    def kill(self, command: str) -> None:
+        """SIGKILL: no shutdown, no flush, no commit (a crash or a power cut)."""
+        child = self.running.pop(command)
+        child.kill()
+        child.wait()
+
     def check_alive(self) -> None:
         for command, child in self.running.items():
             if child.poll() is not None:

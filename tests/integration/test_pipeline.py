@@ -70,6 +70,7 @@ CALLS = [
     call("call-ann", ANN, "33612345678", T0 + 60_000, ring=True, answer_after=2_000,
          end_after=62_000, cause=16, billsec=60),
 ]
+LATE = sum(len(events) for events in CALLS)  # the events of CALLS, delivered again
 GARBAGE = b'{"schema": "cdrflow.call-event/1", "type": "call_started", "call_id": 42'
 # answered, but the demo tariff has no rate for 999: a rejection, not a CDR
 UNRATEABLE = call("call-no-rate", JOHN, "999123456", T0 + 1_500_000, ring=True,
@@ -223,16 +224,19 @@ def test_everything_delivered_twice_changes_no_answer(
         settings: Settings, client: TestClient, delivered: Processes) -> None:
     first_cdrs = asyncio.run(read_topic(settings, CDRS))
     assert len(first_cdrs) == len(CALLS)
-    publish_calls(settings)  # every call event again: the worker rates every call again
+    # every call event again: the worker remembers the calls as closed and records each
+    # event as late (20 events of 6 calls), rating nothing again; every CDR again too
+    publish_calls(settings)
     asyncio.run(publish(settings, CDRS, [(k or b"", v or b"") for k, v in first_cdrs]))
 
     def all_consumed() -> bool:
         worker_lag = asyncio.run(group_lag(settings, settings.app_id, CALL_EVENTS))
         sink_lag = asyncio.run(group_lag(settings, f"{settings.app_id}-sink-cdrs", CDRS))
         return worker_lag == 0 and sink_lag == 0 and (
-            len(asyncio.run(read_topic(settings, CDRS))) == 3 * len(CALLS))
+            len(asyncio.run(read_topic(settings, DEAD_LETTERS))) == 2 + LATE)
 
     wait_for(all_consumed, 120, "the worker and the sink to consume everything", delivered)
+    assert len(asyncio.run(read_topic(settings, CDRS))) == 2 * len(CALLS)
     assert cdr_count(settings) == len(CALLS)
     assert john_calls(client) == EXPECTED
 
@@ -266,4 +270,6 @@ def test_operators_list_dead_letters_by_reason(settings: Settings, delivered: Pr
     listed = subprocess.run([sys.executable, "-m", "cdrflow.cli", "dead-letters", "--summary"],
                             env=env, capture_output=True, text=True, check=True)
     assert sorted(listed.stdout.splitlines()) == [
-        "       1  not JSON", "       1  rejected: no_rate", "2 dead letters"]
+        "       1  not JSON", "       1  rejected: no_rate", "       3  late call_answered",
+        "       5  late call_ringing", "       6  late call_ended", "       6  late call_started",
+        f"{2 + LATE} dead letters"]

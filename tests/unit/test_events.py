@@ -10,6 +10,7 @@ from streams.events import (
     CallEnded,
     CallRinging,
     CallStarted,
+    Sweep,
     decode,
     encode,
 )
@@ -23,6 +24,7 @@ STARTED = CallStarted("c-1", 1_700_000_000_000, 2, 10, 1, "37052000201", "370612
     CallRinging("c-1", 1_700_000_000_300),
     CallAnswered("c-1", 1_700_000_005_000),
     CallEnded("c-1", 1_700_000_025_000, 16, 20, 25),
+    Sweep(1_700_000_030_000, ("c-1", "c-2")),
 ])
 def test_round_trip(event: object) -> None:
     assert decode(encode(event)) == event  # type: ignore[arg-type]
@@ -57,6 +59,17 @@ def bad(**changes: object) -> bytes:
     (bad(call_id=7), "call_ended: field call_id must be a string"),
     (bad(call_id="x" * 300), "call_ended: field call_id is longer than 256 characters"),
     (b" " * 70_000, "event larger than 65536 bytes"),
+    (bad(call_id="c-1\x00"), "call_ended: field call_id contains control characters"),
+    (bad(call_id="c\n1"), "call_ended: field call_id contains control characters"),
+    (bad(call_id="c\x7f1"), "call_ended: field call_id contains control characters"),
+    (orjson.dumps({"schema": SCHEMA, "type": "sweep", "ts_ms": 5, "call_ids": []}),
+     "sweep: field call_ids must be a list of 1 to 1000 call ids"),
+    (orjson.dumps({"schema": SCHEMA, "type": "sweep", "ts_ms": 5, "call_ids": "c-1"}),
+     "sweep: field call_ids must be a list of 1 to 1000 call ids"),
+    (orjson.dumps({"schema": SCHEMA, "type": "sweep", "ts_ms": 5, "call_ids": ["c-1", 7]}),
+     "sweep: every call id must be a non-empty string of at most 256 characters"),
+    (orjson.dumps({"schema": SCHEMA, "type": "sweep", "call_ids": ["c-1"]}),
+     "sweep: field ts_ms is missing"),
 ])
 def test_bad_events_say_why(raw: bytes | None, reason: str) -> None:
     with pytest.raises(BadEvent) as caught:
