@@ -83,8 +83,19 @@ def matches(pattern: str | None, value: str) -> bool:
         return True
     if "%" not in pattern:
         return value == pattern
-    regex = ".*".join(re.escape(part) for part in pattern.split("%"))
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    # linear: the first part is a prefix, the last a suffix, the middle ones found in
+    # order, each at its leftmost place (a regex of `.*` backtracks exponentially)
+    first, *middle, last = pattern.split("%")
+    if len(first) + len(last) > len(value) or not (
+            value.startswith(first) and value.endswith(last)):
+        return False
+    at, end = len(first), len(value) - len(last)
+    for part in middle:
+        found = value.find(part, at, end)
+        if found < 0:
+            return False
+        at = found + len(part)
+    return True
 
 
 async def active_calls_get(request: Request, context: ApiContext) -> Response:

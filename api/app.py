@@ -30,6 +30,7 @@ from api import (
     personal,
     phonebook,
     rates,
+    rejected_calls,
     session,
     user_stats,
 )
@@ -102,6 +103,7 @@ def create_app(
         *missed_calls.routes(context),
         *user_stats.routes(context),
         *call_quality.routes(context),
+        *rejected_calls.routes(context),
     ]
     sessions = Middleware(SessionMiddleware, secret_key=settings.session_key,
                           session_cookie=session.COOKIE, max_age=session.MAX_AGE,

@@ -13,8 +13,10 @@ from cdrflow import (
     device_command,
     invoice_command,
     payment_command,
+    projections_command,
     rate_command,
     reference_command,
+    rerate_command,
     tariff_command,
     user_command,
 )
@@ -43,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rate", type=float, default=2.0, help="simulated calls per second")
     demo.add_argument("--count", type=int, default=0, help="calls to simulate (0: endless)")
     rate_command.add_parser(commands)
+    rerate_command.add_parser(commands)
     dead_letters_command.add_parser(commands)
     hash_ = commands.add_parser("hash", help="print the MOR API hash of parameter values")
     hash_.add_argument("values", nargs="*", help="hashed parameter values, in order")
@@ -52,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     payment_command.add_parser(commands)
     invoice_command.add_parser(commands)
     reference_command.add_parser(commands)
+    projections_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -146,6 +150,10 @@ def _rate(settings: Settings, args: argparse.Namespace) -> int:
     return rate_command.run(settings, args)
 
 
+def _rerate(settings: Settings, args: argparse.Namespace) -> int:
+    return rerate_command.run(settings, args)
+
+
 def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
     return dead_letters_command.run(settings, args)
 
@@ -184,6 +192,10 @@ def _service(settings: Settings, args: argparse.Namespace) -> int:
 
 def _subscription(settings: Settings, args: argparse.Namespace) -> int:
     return reference_command.run(settings, args)
+
+
+def _projections(settings: Settings, args: argparse.Namespace) -> int:
+    return projections_command.run(settings, args)
 
 
 def _hash(settings: Settings, args: argparse.Namespace) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 from clickhouse_driver import Client
 
-from projections import account_tables, active_calls, faxes, tariff_rates
+from projections import account_tables, active_calls, faxes, rejections, tariff_rates
 from projections.rows import CDR_COLUMNS
 
 TABLES = {"cdrs": CDR_COLUMNS, **account_tables.TABLES, **tariff_rates.TABLES,
-          **faxes.TABLES, **active_calls.TABLES}
+          **faxes.TABLES, **active_calls.TABLES, **rejections.TABLES}
 
 
 def insert(client: Client, table: str, rows: Sequence[tuple[Any, ...]]) -> int:

@@ -13,14 +13,14 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from clickhouse_driver import Client
 
 from cdrflow.settings import Settings
-from projections import active_calls, faxes, tariff_rates, writer
+from projections import active_calls, faxes, rejections, tariff_rates, writer
 from projections.account_tables import rows_of
 from projections.clickhouse import connect
 from projections.rows import cdr_row
@@ -65,7 +65,32 @@ PROJECTIONS: dict[str, tuple[str, Callable[[ConsumerRecord[bytes, bytes]], Rows]
     "tariffs": (TARIFF_EVENTS, tariff_rates.record_rows),
     "faxes": (FAXES, fax_rows),
     "active-calls": (ACTIVE_CALLS, active_calls.record_rows),
+    "dead-letters": (DEAD_LETTERS, rejections.record_rows),  # the rejected calls
 }
+
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+def group_id(settings: Settings, name: str) -> str:
+    """The consumer group of one projection's sink (the offsets it has projected)."""
+    return f"{settings.app_id}-sink-{name}"
+
+
+def rows_by_table(to_rows: Callable[[Record], Rows], records: Iterable[Record],
+                  ) -> tuple[dict[str, list[tuple[Any, ...]]], list[tuple[Record, str]]]:
+    """The rows of `records`, gathered per table, and the records that cannot be turned
+    into rows with the reason (the sink dead-letters them; `cdrflow projections rebuild`
+    only counts them)."""
+    tables: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    bad = []
+    for record in records:
+        try:
+            for table, row in to_rows(record):
+                tables[table].append(row)
+        except (ValueError, OverflowError) as exc:
+            bad.append((record, str(exc)))
+    return tables, bad
 
 
 class Sink:
@@ -83,7 +108,7 @@ class Sink:
         consumer = AIOKafkaConsumer(
             self.topic,
             bootstrap_servers=settings.kafka_bootstrap,
-            group_id=f"{settings.app_id}-sink-{self.name}",
+            group_id=group_id(settings, self.name),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=settings.sink_batch_size,
@@ -105,17 +130,13 @@ class Sink:
 
     async def _handle(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
                       producer: AIOKafkaProducer) -> None:
-        tables: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-        for records in batches.values():
-            for record in records:
-                try:
-                    for table, row in self.to_rows(record):
-                        tables[table].append(row)
-                except (ValueError, OverflowError) as exc:
-                    key, value = dead_letter(str(exc), record.topic, record.partition,
-                                             record.offset, record.key, record.value)
-                    await producer.send_and_wait(self.settings.topic(DEAD_LETTERS), value, key)
-                    self.dead += 1
+        records = [record for part in batches.values() for record in part]
+        tables, bad = rows_by_table(self.to_rows, records)
+        for record, reason in bad:
+            key, value = dead_letter(reason, record.topic, record.partition, record.offset,
+                                     record.key, record.value)
+            await producer.send_and_wait(self.settings.topic(DEAD_LETTERS), value, key)
+            self.dead += 1
         for table, rows in tables.items():
             await self._insert(table, rows)
 
