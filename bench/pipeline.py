@@ -34,8 +34,6 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from clickhouse_driver import Client
 
 from cdrflow.demo_data import CALLERS, publish_demo_data
@@ -44,7 +42,7 @@ from projections.clickhouse import connect, migrate
 from streams.events import encode
 from streams.publisher import producer
 from streams.simulator import calls
-from streams.topics import CALL_EVENTS, ensure_topics, partitions_of
+from streams.topics import CALL_EVENTS, ensure_topics, group_lag
 
 REPO = Path(__file__).resolve().parent.parent
 FOLLOW_EVERY = 20
@@ -127,20 +125,7 @@ def _kafka_pid() -> int | None:
 
 async def worker_lag(settings: Settings) -> int:
     """Call events the worker's group has not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        partitions = await partitions_of(settings, settings.topic(CALL_EVENTS))
-        ends = await consumer.end_offsets(partitions)
-        committed = await admin.list_consumer_group_offsets(settings.app_id,
-                                                            partitions=partitions)
-        return sum(ends[tp] - max(0, committed[tp].offset if tp in committed else 0)
-                   for tp in partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
+    return await group_lag(settings, settings.app_id, CALL_EVENTS)
 
 
 def visible(client: Client, call_ids: list[str], since: int) -> set[str]:

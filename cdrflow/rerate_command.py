@@ -59,21 +59,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        zone = ZoneInfo(args.timezone)
-        start, end = moment(args.start, zone, last=False), moment(args.end, zone, last=True)
-    except (ValueError, ZoneInfoNotFoundError) as exc:
-        print(f"{exc}; nothing was re-rated", file=sys.stderr)
+        zone, start, end, data, user_id = _choice(settings, args, args.start, args.end)
+    except _Refused as refused:
+        print(f"{refused}; nothing was re-rated", file=sys.stderr)
         return 1
-    if start > end:
-        print("--from is after --to; nothing was re-rated", file=sys.stderr)
-        return 1
-    data = asyncio.run(load_reference_data(settings))
-    user_id = None
-    if args.user is not None:
-        user_id = find_user(data, args.user)
-        if user_id is None:
-            print(f"user {args.user!r} is not known; nothing was re-rated", file=sys.stderr)
-            return 1
+    assert start is not None and end is not None  # both required above
     selection = CdrSelection(start, end, user_id, args.tariff)
     report = asyncio.run(rerate_calls(settings, data, selection, write=not args.what_if,
                                       progress=_progress))
@@ -105,6 +95,32 @@ async def rerate_calls(settings: Settings, data: ReferenceData, selection: CdrSe
     finally:
         client.disconnect()
     return report
+
+
+class _Refused(Exception):
+    """A choice of calls that cannot be made; the message says why."""
+
+
+def _choice(settings: Settings, args: argparse.Namespace, first: str | None,
+            last: str | None) -> tuple[ZoneInfo, int | None, int | None, ReferenceData,
+                                       int | None]:
+    """The zone (`--timezone`), the period's bounds from `first` and `last` (None: open),
+    the reference data and the user (`--user`) of both kinds of re-rating."""
+    try:
+        zone = ZoneInfo(args.timezone)
+        start = moment(first, zone, last=False) if first is not None else None
+        end = moment(last, zone, last=True) if last is not None else None
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise _Refused(str(exc)) from exc
+    if start is not None and end is not None and start > end:
+        raise _Refused("--from is after --to")
+    data = asyncio.run(load_reference_data(settings))
+    user_id = None
+    if args.user is not None:
+        user_id = find_user(data, args.user)
+        if user_id is None:
+            raise _Refused(f"user {args.user!r} is not known")
+    return zone, start, end, data, user_id
 
 
 def moment(text: str, zone: ZoneInfo, *, last: bool) -> int:
@@ -175,22 +191,12 @@ def run_rejected(settings: Settings, args: argparse.Namespace) -> int:
               "nothing was re-rated", file=sys.stderr)
         return 1
     try:
-        zone = ZoneInfo(args.timezone)
-        start = moment(args.start, zone, last=False) if args.start else None
-        end = moment(args.end, zone, last=True) if args.end else None
-    except (ValueError, ZoneInfoNotFoundError) as exc:
-        print(f"{exc}; nothing was re-rated", file=sys.stderr)
+        # an empty --from or --to leaves that side of the period open here
+        zone, start, end, data, user_id = _choice(settings, args, args.start or None,
+                                                  args.end or None)
+    except _Refused as refused:
+        print(f"{refused}; nothing was re-rated", file=sys.stderr)
         return 1
-    if start is not None and end is not None and start > end:
-        print("--from is after --to; nothing was re-rated", file=sys.stderr)
-        return 1
-    data = asyncio.run(load_reference_data(settings))
-    user_id = None
-    if args.user is not None:
-        user_id = find_user(data, args.user)
-        if user_id is None:
-            print(f"user {args.user!r} is not known; nothing was re-rated", file=sys.stderr)
-            return 1
     rejections = asyncio.run(read_rejections(settings))
     wanted = open_only(settings, [r for r in rejections.calls
                                   if chosen(r, start, end, user_id)])

@@ -81,3 +81,20 @@ async def read_all(settings: Settings, name: str) -> list[ConsumerRecord[bytes, 
         return records
     finally:
         await consumer.stop()
+
+
+async def group_lag(settings: Settings, group: str, topic: str) -> int:
+    """Messages of `topic` (short name) that consumer group `group` has not committed yet."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        partitions = await partitions_of(settings, settings.topic(topic))
+        ends = await consumer.end_offsets(partitions)
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        return sum(ends[tp] - (committed[tp].offset if tp in committed and
+                               committed[tp].offset >= 0 else 0) for tp in partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -75,6 +75,14 @@ def sink(settings: Settings, reference_data: None) -> Iterator[Processes]:
     processes.stop_all()
 
 
+@pytest.fixture(scope="module")
+def processes(settings: Settings, reference_data: None) -> Iterator[Processes]:
+    """No process yet: the test starts (and kills) the worker and the sink itself."""
+    running = Processes(settings, settings.data_dir)
+    yield running
+    running.stop_all()
+
+
 @pytest.fixture
 def api(settings: Settings) -> Iterator[TestClient]:
     """The API app over this module's ClickHouse database and topics (its own lifespan:

@@ -9,13 +9,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 from starlette.testclient import TestClient
 
 from cdrflow.demo_data import DEMO_PASSWORDS
 from cdrflow.settings import Settings
-from streams.topics import partitions_of, read_all
+from streams.topics import read_all
 
 
 class Processes:
@@ -83,19 +81,3 @@ async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None,
     """Every record of a topic, from the beginning to its current end."""
     return [(record.key, record.value) for record in await read_all(settings, topic)]
 
-
-async def group_lag(settings: Settings, group: str, topic: str) -> int:
-    """Messages of `topic` that consumer group `group` has not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        partitions = await partitions_of(settings, settings.topic(topic))
-        ends = await consumer.end_offsets(partitions)
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-        return sum(ends[tp] - (committed[tp].offset if tp in committed and
-                               committed[tp].offset >= 0 else 0) for tp in partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,13 +20,6 @@ pytestmark = pytest.mark.integration
 
 CALLS = int(os.environ.get("CDRFLOW_FAULT_CALLS", "100000"))
 SEED = 6
-
-
-@pytest.fixture(scope="module")
-def processes(settings: Settings, reference_data: None) -> Iterator[Processes]:
-    running = Processes(settings, settings.data_dir)
-    yield running
-    running.stop_all()
 
 
 def test_killing_the_worker_loses_and_double_bills_nothing(

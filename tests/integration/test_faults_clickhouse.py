@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,13 +23,6 @@ pytestmark = pytest.mark.integration
 
 CALLS = int(os.environ.get("CDRFLOW_FAULT_SERVICE_CALLS", "20000"))
 OUTAGE_S = 60
-
-
-@pytest.fixture(scope="module")
-def processes(settings: Settings, reference_data: None) -> Iterator[Processes]:
-    running = Processes(settings, settings.data_dir)
-    yield running
-    running.stop_all()
 
 
 def test_a_clickhouse_outage_loses_and_double_bills_nothing(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,13 +20,6 @@ from tests.integration.support import Processes
 pytestmark = pytest.mark.integration
 
 CALLS = int(os.environ.get("CDRFLOW_FAULT_SERVICE_CALLS", "20000"))
-
-
-@pytest.fixture(scope="module")
-def processes(settings: Settings, reference_data: None) -> Iterator[Processes]:
-    running = Processes(settings, settings.data_dir)
-    yield running
-    running.stop_all()
 
 
 def test_restarting_the_broker_loses_and_double_bills_nothing(

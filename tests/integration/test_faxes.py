@@ -21,8 +21,8 @@ from projections.clickhouse import connect
 from streams.account_events import account_event, encoded
 from streams.events import SCHEMA, FaxReceived, encode
 from streams.publisher import publish
-from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, DEAD_LETTERS, FAXES
-from tests.integration.support import Processes, group_lag, log_in, read_topic, wait_for
+from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, DEAD_LETTERS, FAXES, group_lag
+from tests.integration.support import Processes, log_in, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,6 @@ import asyncio
 import os
 import random
 from collections import Counter
-from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -63,13 +62,6 @@ def hostile(rng: random.Random) -> bytes:
     return orjson.dumps({"schema": SCHEMA, "type": "call_ended", "call_id": started["call_id"],
                          "ts_ms": 1_795_000_000_000, "hangup_cause": 16, "billsec": 90,
                          "duration": rng.randint(0, 89)})
-
-
-@pytest.fixture(scope="module")
-def processes(settings: Settings, reference_data: None) -> Iterator[Processes]:
-    running = Processes(settings, settings.data_dir)
-    yield running
-    running.stop_all()
 
 
 def test_hostile_events_are_dead_letters_and_the_calls_are_rated_exactly(

@@ -26,8 +26,8 @@ from cdrflow.settings import Settings
 from projections.clickhouse import connect
 from streams.events import CallAnswered, CallEnded, CallEvent, CallRinging, CallStarted, encode
 from streams.publisher import publish
-from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS
-from tests.integration.support import Processes, group_lag, read_topic, wait_for
+from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS, group_lag
+from tests.integration.support import Processes, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -27,9 +27,9 @@ from projections.clickhouse import connect
 from streams.events import CallAnswered, CallEnded, CallEvent, CallStarted, encode
 from streams.publisher import publish
 from streams.sink import PROJECTIONS, group_id
-from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, DEAD_LETTERS
+from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, DEAD_LETTERS, group_lag
 from tests.integration.conftest import SECRET
-from tests.integration.support import Processes, group_lag, log_in, read_topic, wait_for
+from tests.integration.support import Processes, log_in, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
