@@ -38,6 +38,32 @@ class ErrorKind(Enum):
     EXTERNAL_NUMBER_NOT_FOUND = "external_number_not_found"
     FAX_DEVICE_NOT_FOUND = "fax_device_not_found"
     DID_NOT_FOUND = "did_not_found"
+    BAD_LOGIN = "bad_login"
+    FEATURE_DISABLED = "feature_disabled"
+    DONT_BE_SO_SMART = "dont_be_so_smart"
+    RATE_NOT_FOUND = "rate_not_found"
+    NO_TARIFFS = "no_tariffs"
+    NO_TARIFF = "no_tariff"
+    NO_CURRENCY = "no_currency"
+    PAYMENT_NOT_SAVED = "payment_not_saved"
+    BALANCE_NOT_UPDATED = "balance_not_updated"
+    CREDIT_NOTE_NOT_CREATED = "credit_note_not_created"
+    NO_SUBSCRIPTIONS = "no_subscriptions"
+    NO_INVOICES = "no_invoices"
+    PROVIDER_NOT_FOUND = "provider_not_found"
+    TERMINATOR_NOT_FOUND = "terminator_not_found"
+    USER_ID_EMPTY = "user_id_empty"
+    DEVICE_TYPE_INVALID = "device_type_invalid"
+    DEVICE_GROUP_INVALID = "device_group_invalid"
+    PIN_USED = "pin_used"
+    PIN_NOT_NUMERIC = "pin_not_numeric"
+    DEVICE_NOT_CREATED = "device_not_created"
+    CLI_NOT_NUMERIC = "cli_not_numeric"
+    CLI_EXISTS = "cli_exists"
+    IVR_NOT_FOUND = "ivr_not_found"
+    DID_EXISTS = "did_exists"
+    INVALID_DID = "invalid_did"
+    NOT_AUTHORIZED_DIDS = "not_authorized_dids"
     INVALID_PARAMETER = "invalid_parameter"
     INTERNAL = "internal"
 
@@ -60,6 +86,33 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.EXTERNAL_NUMBER_NOT_FOUND: "External number was not found",
     ErrorKind.FAX_DEVICE_NOT_FOUND: "FAX device was not found",
     ErrorKind.DID_NOT_FOUND: "DID was not found",
+    # the methods of research/mor_api.md (issue 7), as MOR writes them
+    ErrorKind.BAD_LOGIN: "Bad login",
+    ErrorKind.FEATURE_DISABLED: "Feature disabled",
+    ErrorKind.DONT_BE_SO_SMART: "Dont be so smart",
+    ErrorKind.RATE_NOT_FOUND: "Rate was not found",
+    ErrorKind.NO_TARIFFS: "No Tariffs found",
+    ErrorKind.NO_TARIFF: "No tariff found",
+    ErrorKind.NO_CURRENCY: "No currency",
+    ErrorKind.PAYMENT_NOT_SAVED: "Payment was not saved",
+    ErrorKind.BALANCE_NOT_UPDATED: "User balance not updated",
+    ErrorKind.CREDIT_NOTE_NOT_CREATED: "Credit note was not created",
+    ErrorKind.NO_SUBSCRIPTIONS: "No Subscriptions found",
+    ErrorKind.NO_INVOICES: "No invoices found",
+    ErrorKind.PROVIDER_NOT_FOUND: "Provider was not found",
+    ErrorKind.TERMINATOR_NOT_FOUND: "Terminator was not found",
+    ErrorKind.USER_ID_EMPTY: "user_id is empty",
+    ErrorKind.DEVICE_TYPE_INVALID: "Device_type_invalid",
+    ErrorKind.DEVICE_GROUP_INVALID: "Device_group_invalid",
+    ErrorKind.PIN_USED: "Pin_is_already_used",
+    ErrorKind.PIN_NOT_NUMERIC: "Pin_must_be_numeric",
+    ErrorKind.DEVICE_NOT_CREATED: "Device was not created",
+    ErrorKind.CLI_NOT_NUMERIC: "CLI must be numeric",
+    ErrorKind.CLI_EXISTS: "CLI already exists",
+    ErrorKind.IVR_NOT_FOUND: "IVR was not found",
+    ErrorKind.DID_EXISTS: "DID already exists",
+    ErrorKind.INVALID_DID: "Invalid DID",
+    ErrorKind.NOT_AUTHORIZED_DIDS: "You are not authorized to manage DIDs",
     ErrorKind.INVALID_PARAMETER: "Invalid parameter: {name}",
     ErrorKind.INTERNAL: "Internal error",
 }

@@ -7,6 +7,7 @@ template goes through `escape` (or is produced by `money`, `number` or `moment`)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
@@ -94,3 +95,37 @@ def moment(when: datetime, zone: tzinfo) -> str:
         f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
         f"{local.hour:02d}:{local.minute:02d}:{local.second:02d}"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """An element of a rendered document: text (escaped when rendered) or child nodes,
+    and attributes in the given order."""
+
+    name: str
+    content: object = ""  # a str/number/Decimal-as-text, or a list/tuple of Nodes
+    attrs: tuple[tuple[str, object], ...] = ()
+
+
+def render(root: Node, indent: str = "  ") -> str:
+    """The document: the declaration, then `root` with each child on its own line,
+    indented; an element without content is `<name></name>`."""
+    lines: list[str] = [DECLARATION.rstrip("\n")]
+    _render(root, 0, indent, lines)
+    return "\n".join(lines) + "\n"
+
+
+def _render(node: Node, depth: int, indent: str, lines: list[str]) -> None:
+    attrs = "".join(f' {name}="{escape(value)}"' for name, value in node.attrs)
+    pad = indent * depth
+    content = node.content
+    if isinstance(content, (list, tuple)):
+        if not content:
+            lines.append(f"{pad}<{node.name}{attrs}></{node.name}>")
+            return
+        lines.append(f"{pad}<{node.name}{attrs}>")
+        for child in content:
+            _render(child, depth + 1, indent, lines)
+        lines.append(f"{pad}</{node.name}>")
+        return
+    lines.append(f"{pad}<{node.name}{attrs}>{escape(content)}</{node.name}>")

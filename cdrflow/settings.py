@@ -56,6 +56,10 @@ class Settings:
     allow_api: bool = True  # MOR's "Allow API globally"
     api_ip_restrict: bool = False  # MOR's "Restrict API access by IP"
     api_allowed_ips: tuple[str, ...] = ()  # IPv4/IPv6 addresses or CIDR networks
+    api_balance: bool = False  # MOR's "balance over HTTP" (user_balance_get)
+    api_rate: bool = False  # MOR's "rate over HTTP" (rate_get)
+    api_payments: bool = False  # MOR's "API allow Payments" (payment_create)
+    api_payment_confirmation: bool = False  # MOR's "API Payment Confirmation"
     session_secret: str = ""  # signs page sessions; empty: derived from api_secret
     api_host: str = "127.0.0.1"
     api_port: int = 8080
@@ -89,6 +93,10 @@ class Settings:
                 item.strip() for item in env.get("CDRFLOW_API_ALLOWED_IPS", "").split(",")
                 if item.strip()
             ),
+            api_balance=_flag(env.get("CDRFLOW_API_BALANCE", "")),
+            api_rate=_flag(env.get("CDRFLOW_API_RATE", "")),
+            api_payments=_flag(env.get("CDRFLOW_API_PAYMENTS", "")),
+            api_payment_confirmation=_flag(env.get("CDRFLOW_API_PAYMENT_CONFIRMATION", "")),
             session_secret=env.get("CDRFLOW_SESSION_SECRET", base.session_secret),
             api_host=env.get("CDRFLOW_API_HOST", base.api_host),
             api_port=int(env.get("CDRFLOW_API_PORT", base.api_port)),
@@ -118,6 +126,10 @@ class Settings:
             "CDRFLOW_ALLOW_API": "1" if self.allow_api else "0",
             "CDRFLOW_API_IP_RESTRICT": "1" if self.api_ip_restrict else "",
             "CDRFLOW_API_ALLOWED_IPS": ",".join(self.api_allowed_ips),
+            "CDRFLOW_API_BALANCE": "1" if self.api_balance else "",
+            "CDRFLOW_API_RATE": "1" if self.api_rate else "",
+            "CDRFLOW_API_PAYMENTS": "1" if self.api_payments else "",
+            "CDRFLOW_API_PAYMENT_CONFIRMATION": "1" if self.api_payment_confirmation else "",
             "CDRFLOW_SESSION_SECRET": self.session_secret,
             "CDRFLOW_API_HOST": self.api_host,
             "CDRFLOW_API_PORT": str(self.api_port),
