@@ -9,6 +9,7 @@ from __future__ import annotations
 from api import (
     aggregate,
     balance,
+    callback_init,
     device_methods,
     dids,
     invoice_methods,
@@ -34,6 +35,7 @@ METHODS: list[MorMethod] = [
     *phonebook_methods.METHODS,
     *dids.METHODS,
     *tariff_methods.METHODS,
+    *callback_init.METHODS,
     *payment_methods.METHODS,
     *invoice_methods.METHODS,
     *subscription_methods.METHODS,
