@@ -32,7 +32,7 @@ from rating.call import Call
 from rating.cdr import Cdr
 from rating.numbers import NumberPlan
 from rating.rater import rate_call
-from rating.reference import Account, Provider, ReferenceData
+from rating.reference import Account, Device, Provider, ReferenceData
 from rating.tariff import EVENT, Destination, Rate, Tariff, Tier
 from rating.tariff_events import ExchangeRate
 
@@ -142,7 +142,7 @@ def build_calls(rng: random.Random, prefixes: Sequence[str], count: int) -> list
         provider = 5 if rng.random() < 0.95 else 0
         calls.append(Call(
             f"bench-{n}", start_ms, answer_ms, end_ms, cause == 21 or answer_ms > 0,
-            rng.choice(USERS), 10, 1, "37052000201", dst, "37052000201", "SIP/201-0001",
+            (user := rng.choice(USERS)), user, 1, "37052000201", dst, "37052000201", "SIP/201-0001",
             f"{start_ms // 1000}.{n}", cause, billsec, (end_ms - start_ms) // 1000,
             provider, "Carrier A" if provider else ""))
     return calls
@@ -174,6 +174,8 @@ def build(calls: int, prefixes: int, seed: int) -> Workload:
         Account(3, "ann", "Ann", "Jones", "user", 0, "EUR", 1, "UTC", Decimal(21)),
         Account(6, "res", "Re", "Seller", "reseller", 0, "USD", 2, "UTC"),
         Account(7, "sub", "Sub", "User", "user", 6, "USD", 1, "UTC"))})
+    data.devices.update({user_id: Device(user_id, user_id, "SIP", f"desk-{user_id}",
+                                         str(200 + user_id)) for user_id in set(USERS)})
     data.providers[5] = Provider(5, "Carrier A", 2)
     return Workload(data, retail, build_calls(rng, list(retail.rates), calls))
 

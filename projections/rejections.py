@@ -16,6 +16,7 @@ from rating.rater import (
     NO_EXCHANGE_RATE,
     NO_RATE,
     NO_TARIFF,
+    UNKNOWN_DEVICE,
     UNKNOWN_DID,
     UNKNOWN_PROVIDER,
     UNKNOWN_USER,
@@ -28,7 +29,8 @@ COLUMNS = ("call_id", "calldate", "calldate_ms", "user_id", "device_id", "server
            "dst", "clid", "provider_id", "did", "hangup_cause", "duration", "billsec",
            "reason", "detail", "call", "source", "rejected", "version")
 TABLES = {TABLE: COLUMNS}
-REASONS = (UNKNOWN_USER, UNKNOWN_PROVIDER, NO_TARIFF, NO_RATE, NO_EXCHANGE_RATE, UNKNOWN_DID)
+REASONS = (UNKNOWN_USER, UNKNOWN_PROVIDER, NO_TARIFF, NO_RATE, NO_EXCHANGE_RATE, UNKNOWN_DID,
+           UNKNOWN_DEVICE)
 UINT32_MAX = 2**32 - 1  # DateTime's last second
 LOOKUP_BATCH = 10_000  # call ids per `cdrs` look-up
 # the table's narrow columns: a value outside them would make ClickHouse refuse the batch

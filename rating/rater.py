@@ -26,6 +26,7 @@ NO_TARIFF = "no_tariff"
 NO_RATE = "no_rate"
 NO_EXCHANGE_RATE = "no_exchange_rate"
 UNKNOWN_DID = "unknown_did"
+UNKNOWN_DEVICE = "unknown_device"
 MICRO = Decimal("0.000001")
 RATE_PLACES = Decimal("0.0000000001")
 ONE_RECORDED = Decimal(1).quantize(RATE_PLACES)
@@ -83,6 +84,13 @@ def _rate(call: Call, data: ReferenceData, version: int) -> Cdr:
     account = data.accounts.get(call.user_id)
     if account is None:
         raise Rejected(UNKNOWN_USER, f"user {call.user_id} is not known")
+    if call.device_id:
+        device = data.devices.get(call.device_id)
+        if device is None:
+            raise Rejected(UNKNOWN_DEVICE, f"device {call.device_id} is not known")
+        if device.user_id != call.user_id:
+            raise Rejected(UNKNOWN_DEVICE, f"device {call.device_id} belongs to user "
+                                           f"{device.user_id}, not to user {call.user_id}")
     status = disposition(call)
     answered = status == ANSWERED
     billsec = call.billsec if answered else 0

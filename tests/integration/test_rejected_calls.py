@@ -2,7 +2,8 @@
 has no rate for is rejected and listed open (CLI and API); once the tariff has the rate,
 `cdrflow rerate --rejected --what-if` reports it and publishes nothing, `cdrflow rerate
 --rejected` rates it into its first CDR, it is no longer listed, and a second run does
-nothing. A call of an unknown user stays rejected throughout.
+nothing. A call of an unknown user stays rejected throughout. A call from a device that
+does not exist yet is rejected (`unknown_device`) and rated once the device is created.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from cdrflow.demo_data import tariff_event
 from cdrflow.settings import Settings
 from projections.clickhouse import connect
 from projections.rejections import TABLE
+from rating.reference import ACCOUNT_SCHEMA
 from streams.events import CallAnswered, CallEnded, CallStarted, encode
 from streams.publisher import publish
-from streams.topics import CALL_EVENTS, CDRS, DEAD_LETTERS, TARIFF_EVENTS
+from streams.topics import ACCOUNT_EVENTS, CALL_EVENTS, CDRS, DEAD_LETTERS, TARIFF_EVENTS
 from tests.integration.conftest import SECRET
 from tests.integration.support import Processes, read_topic, wait_for
 
@@ -107,13 +109,13 @@ def page(period: tuple[str, str], reason: str, *calls: str) -> str:
 
 
 def row(call_id: str, when: str, detail: str, dst: str, billsec: int, reason: str,
-        user: str, user_id: int) -> str:
+        user: str, user_id: int, device_id: int = 10) -> str:
     return ("     <call>\n"
             f"       <call_id>{call_id}</call_id>\n"
             f"       <calldate2>2026-11-20 {when}</calldate2>\n"
             "       <clid>37052000201</clid>\n"
             f"       <detail>{detail}</detail>\n"
-            "       <device_id>10</device_id>\n"
+            f"       <device_id>{device_id}</device_id>\n"
             "       <did></did>\n"
             f"       <dst>{dst}</dst>\n"
             f"       <nice_billsec>{billsec}.0</nice_billsec>\n"
@@ -201,3 +203,32 @@ def test_a_rejected_call_is_listed_then_rated_once_the_rate_exists(
         "  rj-ghost  unknown_user: user 99 is not known\n\n"
         f"published 0 CDRs to {settings.topic(CDRS)}\n")
     assert cdr_messages(settings) == messages + 1
+
+
+def test_a_call_from_an_unknown_device_is_rated_once_the_device_exists(
+        settings: Settings, pipeline: Processes, api: TestClient,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    before = rejections(settings)
+    asyncio.run(publish(settings, CALL_EVENTS, [
+        (e.call_id.encode(), encode(e))
+        for e in call("rj-dev", 2, 77, "37061234567", T0 + 900_000, 20)]))
+    wait_for(lambda: rejections(settings) == before + 1, 120, "the call rejected", pipeline)
+    assert "rj-dev" not in cdrs(settings)
+    dev_row = row("rj-dev", "10:15:00", "device 77 is not known", "37061234567", 20,
+                  "unknown_device", "John Smith", 2, device_id=77)
+    wait_for(lambda: listed(api, s_reason="unknown_device") == page(
+        ("", ""), "unknown_device", dev_row), 60, "listed as unknown_device", pipeline)
+
+    desk = {"schema": ACCOUNT_SCHEMA, "type": "device_created", "device_id": 77,
+            "user_id": 2, "device_type": "SIP", "name": "john-mobile", "extension": "202"}
+    asyncio.run(publish(settings, ACCOUNT_EVENTS, [(b"2", orjson.dumps(desk))]))
+    assert run(rerate_command, settings, capsys, "rerate", "--rejected", "--user",
+               "john") == (
+        "re-rated: open rejected calls started any time, user 2 (john)\n\n"
+        "examined 1: rated 1, still rejected 0\n\n"
+        "currency  rated  user price\n"
+        "USD           1    0.083333\n\n"
+        f"published 1 CDRs to {settings.topic(CDRS)}\n")
+    wait_for(lambda: "rj-dev" in cdrs(settings), 60, "the CDR of rj-dev", pipeline)
+    assert cdrs(settings)["rj-dev"] == (1, 2, Decimal("0.083333"))
+    assert listed(api, s_reason="unknown_device") == page(("", ""), "unknown_device")

@@ -24,6 +24,7 @@ from rating.tariff_events import TARIFF_SCHEMA
 from rating.tariff_import import import_options, version_events
 
 GOLDEN = Path(__file__).parents[1] / "golden"
+DEVICE_BASE = 1000  # each user of reference.toml has one device, id DEVICE_BASE + user id
 MONEY = ("price", "provider_price", "reseller_price", "profit", "with_tax", "exchange_rate",
          "did_inc", "did_price", "did_prov")
 CDR_FIELDS = {"price": "user_price", "billed": "user_billsec", "prefix": "prefix",
@@ -64,7 +65,8 @@ def _case(row: dict[str, str]) -> Case:
     call = Call(
         call_id=row["id"], start_ms=at_ms - ring * 1000, answer_ms=at_ms if answered else 0,
         end_ms=at_ms + billsec * 1000 if answered else at_ms,
-        ringing=row["ringing"] == "yes", user_id=int(row["user"]), device_id=1, server_id=1,
+        ringing=row["ringing"] == "yes", user_id=int(row["user"]),
+        device_id=int(row.get("device") or DEVICE_BASE + int(row["user"])), server_id=1,
         src="201", dst=row["dst"], clid="201", channel="SIP/201", uniqueid=row["id"],
         hangup_cause=int(row["cause"] or 16), billsec=billsec, duration=ring + billsec,
         provider_id=int(row["provider"] or 0), did=row.get("did") or "")
@@ -88,6 +90,11 @@ def load_reference() -> ReferenceData:
                     "username": user["username"], "role": user.get("role", "user"),
                     "owner_id": user.get("owner", 0), "currency": user["currency"],
                     "tariff_id": user["tariff"], "tax_percent": user.get("tax", "0")})
+    for user in setup["user"]:  # each user's one device: DEVICE_BASE + the user id
+        data.apply({"schema": ACCOUNT_SCHEMA, "type": "device_created",
+                    "device_id": DEVICE_BASE + user["id"], "user_id": user["id"],
+                    "device_type": "SIP", "name": f"{user['username']}-desk",
+                    "extension": str(200 + user["id"])})
     for provider in setup["provider"]:
         data.apply({"schema": ACCOUNT_SCHEMA, "type": "provider_created",
                     "provider_id": provider["id"], "name": provider["name"],

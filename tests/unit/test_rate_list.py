@@ -123,6 +123,8 @@ def test_the_imported_events_price_calls_like_the_worker() -> None:
     data = ReferenceData()
     data.apply({"schema": ACCOUNT_SCHEMA, "type": "user_created", "user_id": 2,
                 "username": "john", "role": "user", "currency": "USD", "tariff_id": 1})
+    data.apply({"schema": ACCOUNT_SCHEMA, "type": "device_created", "device_id": 10,
+                "user_id": 2, "device_type": "SIP", "name": "john-desk", "extension": "201"})
     for event in version_events(options(effective_from="0"), parse_rate_list(GOOD).rate_json):
         data.apply(event)
     # Friday 2026-11-20 07:59:00 in Vilnius (05:59:00 UTC), 240 s to 8612 34567 (national

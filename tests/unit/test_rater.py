@@ -93,7 +93,9 @@ def test_the_reseller_side() -> None:
     reseller = {**account_events()[1], "user_id": 6, "username": "res", "role": "reseller",
                 "tariff_id": 2}
     user = {**account_events()[1], "user_id": 7, "username": "sub", "owner_id": 6}
-    found = cdr(replace(CALL, user_id=7), reseller, user)
+    desk = {"schema": ACCOUNT_SCHEMA, "type": "device_created", "device_id": 70, "user_id": 7,
+            "device_type": "SIP", "name": "sub-desk", "extension": "701"}
+    found = cdr(replace(CALL, user_id=7, device_id=70), reseller, user, desk)
     assert (found.reseller_id, found.reseller_rate, found.reseller_price, found.user_price) == (
         6, Decimal("0.12"), Decimal("0.040000"), Decimal("0.083333"))
 
