@@ -101,7 +101,7 @@ def create_app(settings: Settings) -> faust.App:
         if step.call is not None:  # finished (again, after a restart: the same tombstone)
             await active_calls.send(key=key, value=None)
             return
-        if not step.changed:
+        if not step.changed or not step.shown:
             return
         if step.state is None or "closed_ms" in step.state:
             await active_calls.send(key=key, value=None)

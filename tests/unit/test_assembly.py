@@ -175,3 +175,22 @@ def test_state_is_json_ready() -> None:
 
     for state in (live(STARTED), live(ENDED), live(STARTED, ANSWERED, ENDED)):
         assert orjson.loads(orjson.dumps(state)) == state
+
+
+def test_only_ringing_leaves_what_active_calls_show_unchanged() -> None:
+    # active calls show a started call as ringing already: the worker sends nothing then
+    started = apply(None, STARTED)
+    ringing = apply(started.state, RINGING)
+    answered = apply(ringing.state, ANSWERED)
+    assert (started.shown, ringing.shown, answered.shown) == (True, False, True)
+    assert ringing.changed and ringing.state is not None and ringing.state["ringing"] is True
+
+
+def test_the_started_event_is_kept_field_by_field() -> None:
+    state = apply(None, STARTED).state
+    assert state is not None
+    assert state["started"] == {
+        "call_id": "c-1", "ts_ms": 1_000, "user_id": 2, "device_id": 10, "server_id": 1,
+        "src": "37052000201", "dst": "37061234567", "clid": "37052000201",
+        "channel": STARTED.channel, "uniqueid": STARTED.uniqueid, "provider_id": 5,
+        "provider_name": "Carrier", "did": ""}
