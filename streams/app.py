@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
+        datadir=str(settings.data_dir / f"{settings.app_id}-data"),  # not the working dir
         topic_partitions=settings.partitions,
         topic_allow_declare=True,
         topic_disable_leader=True,
