@@ -27,21 +27,23 @@ RESTRICTED_ROLES = frozenset({"user", "accountant"})
 
 async def api_caller(context: ApiContext, params: Params, method: str,
                      hashed: Sequence[str], *, write: bool = False,
-                     client_ip: str | None = None, extra_hashes: Sequence[str] = ()) -> User:
+                     client_ip: str | None = None, extra_hashes: Sequence[str] = (),
+                     unknown: ErrorKind = ErrorKind.ACCESS_DENIED) -> User:
     """The user calling `method` with `params`, once every rule lets them; raises ApiError.
 
     `method` is the method's canonical name (the one permission groups list), `hashed`
     its hashed parameters in documented order, `write` says the call changes data
     (permission groups grant read and write apart), `client_ip` is the TCP peer's
     address (`request.client.host`; None when unknown), `extra_hashes` more hashes the
-    method accepts besides the rule's (active_calls_get: one over `u`)."""
+    method accepts besides the rule's (active_calls_get: one over `u`), `unknown` the
+    refusal of a missing or unknown `u` (`Access Denied`; some methods say otherwise)."""
     settings = context.settings
     api_gate(context, client_ip)
     username = params.get("u")
     reader = context.read()
     caller = await context.blocking(reader.user_by_username, username) if username else None
     if caller is None:
-        raise ApiError(ErrorKind.ACCESS_DENIED)
+        raise ApiError(unknown)
     if not settings.disable_hash_check:
         candidates = [*expected_hashes(params.values, params.order, hashed, settings.api_secret),
                       *extra_hashes]

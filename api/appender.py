@@ -26,10 +26,11 @@ class KafkaAppender:
                 await self._producer.stop()
                 self._producer = None
 
-    async def append(self, topic: str, key: bytes, value: bytes) -> None:
+    async def append(self, topic: str, key: bytes, value: bytes) -> int | None:
         async with self._lock:
             if self._producer is None:
                 started = producer(self.settings)
                 await started.start()
                 self._producer = started
-        await self._producer.send_and_wait(self.settings.topic(topic), value, key)
+        sent = await self._producer.send_and_wait(self.settings.topic(topic), value, key)
+        return int(sent.offset)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from cdrflow.settings import Settings
 from projections.queries import Call, CallFilter, User
 
+log = logging.getLogger(__name__)
+
+PROJECTION_WAIT = 5.0  # seconds a command waits to read its own write (a sink batch is 0.5)
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -29,9 +35,10 @@ class Reader(Protocol):
 
 
 class Appender(Protocol):
-    """Appends events to the log; api.appender.KafkaAppender in production."""
+    """Appends events to the log; api.appender.KafkaAppender in production. Returns the
+    event's offset in its partition (None when the log does not tell)."""
 
-    async def append(self, topic: str, key: bytes, value: bytes) -> None: ...
+    async def append(self, topic: str, key: bytes, value: bytes) -> int | None: ...
 
 
 @dataclass
@@ -59,7 +66,25 @@ class ApiContext:
     async def blocking(self, func: Callable[..., T], *args: Any) -> T:
         return await run_in_threadpool(func, *args)
 
-    async def append(self, topic: str, key: bytes, value: bytes) -> None:
+    async def append(self, topic: str, key: bytes, value: bytes) -> int | None:
         if self.appender is None:
             raise RuntimeError("the API has no appender (lifespan not run?)")
-        await self.appender.append(topic, key, value)
+        return await self.appender.append(topic, key, value)
+
+    async def projected(self, version: Callable[[Client, int], int], key: int,
+                        offset: int | None, timeout: float = PROJECTION_WAIT) -> bool:
+        """Wait until a projection holds the event appended at `offset` (`version(client,
+        key)`: the highest version, i.e. event offset, of the key's rows), so that a
+        command that reads the projection to build its event (a whole account) builds on
+        this one; False after `timeout` seconds (the sink is down or behind) or when the
+        offset is unknown."""
+        if offset is None:
+            return False
+        deadline = time.monotonic() + timeout
+        while await self.query(version, key) < offset:
+            if time.monotonic() >= deadline:
+                log.warning("api: the projection did not show offset %d of key %d within "
+                            "%.0f s", offset, key, timeout)
+                return False
+            await asyncio.sleep(0.05)
+        return True

@@ -50,6 +50,7 @@ class ErrorKind(Enum):
     CREDIT_NOTE_NOT_CREATED = "credit_note_not_created"
     NO_SUBSCRIPTIONS = "no_subscriptions"
     NO_INVOICES = "no_invoices"
+    INVOICES_USER_NOT_FOUND = "invoices_user_not_found"
     PROVIDER_NOT_FOUND = "provider_not_found"
     TERMINATOR_NOT_FOUND = "terminator_not_found"
     USER_ID_EMPTY = "user_id_empty"
@@ -64,6 +65,12 @@ class ErrorKind(Enum):
     DID_EXISTS = "did_exists"
     INVALID_DID = "invalid_did"
     NOT_AUTHORIZED_DIDS = "not_authorized_dids"
+    NO_PHONEBOOKS = "no_phonebooks"
+    PHONEBOOK_NOT_FOUND = "phonebook_not_found"
+    USER_NOT_UPDATED = "user_not_updated"  # user_details_update (api/users.py)
+    TARIFF_NOT_FOUND = "tariff_not_found"
+    NO_EDIT_PERMISSION = "no_edit_permission"
+    USERNAME_TAKEN = "username_taken"
     INVALID_PARAMETER = "invalid_parameter"
     INTERNAL = "internal"
 
@@ -99,6 +106,7 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.CREDIT_NOTE_NOT_CREATED: "Credit note was not created",
     ErrorKind.NO_SUBSCRIPTIONS: "No Subscriptions found",
     ErrorKind.NO_INVOICES: "No invoices found",
+    ErrorKind.INVOICES_USER_NOT_FOUND: "user not found",  # invoices_get's, lower case
     ErrorKind.PROVIDER_NOT_FOUND: "Provider was not found",
     ErrorKind.TERMINATOR_NOT_FOUND: "Terminator was not found",
     ErrorKind.USER_ID_EMPTY: "user_id is empty",
@@ -113,6 +121,12 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.DID_EXISTS: "DID already exists",
     ErrorKind.INVALID_DID: "Invalid DID",
     ErrorKind.NOT_AUTHORIZED_DIDS: "You are not authorized to manage DIDs",
+    ErrorKind.NO_PHONEBOOKS: "No Phonebooks found",
+    ErrorKind.PHONEBOOK_NOT_FOUND: "Phonebook was not found",
+    ErrorKind.USER_NOT_UPDATED: "User was not updated",
+    ErrorKind.TARIFF_NOT_FOUND: "Tariff not found",
+    ErrorKind.NO_EDIT_PERMISSION: "You have no editing permission",
+    ErrorKind.USERNAME_TAKEN: "Such username is already taken",
     ErrorKind.INVALID_PARAMETER: "Invalid parameter: {name}",
     ErrorKind.INTERNAL: "Internal error",
 }

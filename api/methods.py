@@ -50,6 +50,7 @@ class Envelope(Enum):
     PAGE = "<page>\n  <error>{}</error>\n</page>\n"
     STATUS = "<status>\n  <error>{}</error>\n</status>\n"
     PAGE_STATUS = "<page>\n  <status>\n    <error>{}</error>\n  </status>\n</page>\n"
+    CAPITALISED = "<Error>{}</Error>\n"  # invoices_get's legacy shape
 
     def document(self, message: str) -> str:
         return DECLARATION + self.value.format(escape(message))
@@ -132,6 +133,7 @@ class MorMethod:
 
     `hashed`: the hashed parameters in documented order (`()`: hash = SHA1(secret)).
     `roles`: the caller roles admitted; any other is refused with `refused`.
+    `unknown_caller`: the refusal of a missing or unknown `u` (MOR: mostly `Access Denied`).
     `write`: the call changes data (permission groups grant read and write apart).
     `extra_hashes(params, caller, secret)`: more hashes accepted besides the rule's.
     `uniform_error`: the one error every failure is answered with (system_version_get).
@@ -145,6 +147,7 @@ class MorMethod:
     aliases: tuple[str, ...] = ()
     roles: frozenset[str] = ROLES
     refused: ErrorKind = ErrorKind.NOT_AUTHORIZED
+    unknown_caller: ErrorKind = ErrorKind.ACCESS_DENIED  # `u` missing or unknown
     write: bool = False
     envelope: Envelope = Envelope.BARE
     extra_hashes: ExtraHashes | None = None
@@ -177,7 +180,7 @@ async def answer(method: MorMethod, context: ApiContext, request: Request) -> Re
                 extra = method.extra_hashes(params, user, context.settings.api_secret)
             caller = await api_caller(context, params, method.name, method.hashed,
                                       write=method.write, client_ip=client_ip,
-                                      extra_hashes=extra)
+                                      extra_hashes=extra, unknown=method.unknown_caller)
             if caller.role not in method.roles:
                 raise ApiError(method.refused)
         result = await method.handler(MethodCall(context, request, params, caller, method))

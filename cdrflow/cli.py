@@ -1,4 +1,4 @@
-"""The `cdrflow` command: services, worker, sink, API, simulator, demo."""
+"""The `cdrflow` command: services, worker, sink, webhooks, API, simulator, demo."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cdrflow import (
     rerate_command,
     tariff_command,
     user_command,
+    webhook_command,
 )
 from cdrflow.settings import Settings
 
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("worker", help="run the Faust worker (assemble and rate calls)")
     commands.add_parser("sink", help="run the ClickHouse sink (CDRs, faxes, accounts, tariffs)")
     commands.add_parser("api", help="serve the MOR XML API")
+    commands.add_parser("webhooks", help="post ended calls to their Call End webhook URLs")
     commands.add_parser("load-demo", help="publish the demo users, devices and tariff")
     simulate = commands.add_parser("simulate", help="publish simulated call events")
     simulate.add_argument("--count", type=int, default=100, help="calls to publish (0: endless)")
@@ -56,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     invoice_command.add_parser(commands)
     reference_command.add_parser(commands)
     projections_command.add_parser(commands)
+    webhook_command.add_parser(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -101,6 +104,18 @@ def _sink(settings: Settings, args: argparse.Namespace) -> None:
     migrate(settings.clickhouse)
     asyncio.run(ensure_topics(settings))
     _run_until_signal(lambda stop: run_sinks(settings, stop))
+
+
+def _webhooks(settings: Settings, args: argparse.Namespace) -> None:
+    from streams.topics import ensure_topics
+    from streams.webhooks import run_webhooks
+
+    asyncio.run(ensure_topics(settings))
+    _run_until_signal(lambda stop: run_webhooks(settings, stop))
+
+
+def _webhook(settings: Settings, args: argparse.Namespace) -> int:
+    return webhook_command.run(settings, args)
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> None:

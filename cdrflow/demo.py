@@ -1,9 +1,9 @@
 """`cdrflow demo`: the whole pipeline on this machine, with the switch simulator.
 
-Starts the worker, the sink and the API as child processes (logs under var/log/),
-loads the demo reference data, simulates calls, waits for the first rated call to be
-visible through `user_calls_get`, prints a ready-to-paste curl, and keeps simulating
-until Ctrl-C.
+Starts the worker, the sink, the webhooks poster and the API as child processes (logs
+under var/log/), loads the demo reference data, simulates calls, waits for the first
+rated call to be visible through `user_calls_get`, prints a ready-to-paste curl, and
+keeps simulating until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cdrflow.demo_data import CALLERS
 from cdrflow.settings import Settings
 
 DEMO_USER = "2"
-CHILDREN = ("worker", "sink", "api")
+CHILDREN = ("worker", "sink", "webhooks", "api")  # webhooks: idle while no URL is set
 
 
 def user_calls_request(settings: Settings) -> tuple[str, dict[str, str]]:
@@ -52,8 +52,8 @@ def run_demo(settings: Settings, rate: float, count: int | None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        print("demo: stopping worker, sink and API (Kafka and ClickHouse keep running; "
-              "`make services-stop` stops them)", file=sys.stderr)
+        print("demo: stopping worker, sink, webhooks and API (Kafka and ClickHouse keep "
+              "running; `make services-stop` stops them)", file=sys.stderr)
         for child in children.values():
             with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGTERM)
@@ -81,7 +81,7 @@ async def _simulate_and_report(settings: Settings, rate: float, count: int | Non
         print(f"\ndemo: first rated call visible in the API {elapsed:.1f} s after start.\n"
               f"Ask for user {DEMO_USER}'s calls of today (MOR user_calls_get):\n\n"
               f"  {curl_command(settings)}\n\n"
-              f"Logs: {settings.data_dir / 'log'}/{{worker,sink,api}}.log. "
+              f"Logs: {settings.data_dir / 'log'}/{{worker,sink,webhooks,api}}.log. "
               "Ctrl-C stops the demo.", flush=True)
         await simulator
         while all(child.poll() is None for child in children.values()):

@@ -6,16 +6,18 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from cdrflow.settings import Settings
 from projections.queries import User
 from streams.account_events import account_event, encoded, new_id
-from streams.payment_events import CREATED, payment_created
+from streams.payment_events import CREATED, Payment, created_fields, payment_created
 from streams.publisher import publish_now
 from streams.topics import ACCOUNT_EVENTS
 
 UserLookup = Callable[[Settings, int], User | None]
+PaymentLookup = Callable[[Settings, int, int], Payment | None]
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,10 +39,18 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="record it unconfirmed (confirmed_ms 0)")
     add.add_argument("--not-completed", action="store_true",
                      help="record it incomplete: it does not count in the balance")
+    confirm = actions.add_parser(
+        "confirm", help="confirm and complete a payment waiting for confirmation "
+                        "(payment_create with CDRFLOW_API_PAYMENT_CONFIRMATION on)")
+    confirm.add_argument("--user", type=int, required=True, help="the user id")
+    confirm.add_argument("--payment-id", type=int, required=True, help="the payment id")
 
 
 def run(settings: Settings, args: argparse.Namespace,
-        find_user: UserLookup | None = None) -> int:
+        find_user: UserLookup | None = None,
+        find_payment: PaymentLookup | None = None) -> int:
+    if args.payment_command == "confirm":
+        return confirm(settings, args, find_payment or _payment_from_clickhouse)
     user = (find_user or _user_from_clickhouse)(settings, args.user)
     if user is None:
         print(f"user {args.user} was not found; nothing was published", file=sys.stderr)
@@ -70,6 +80,40 @@ def run(settings: Settings, args: argparse.Namespace,
     print(f"payment {event['payment_id']}: {amount} {currency} for user {user.user_id} "
           f"({user.username}) published to {settings.topic(ACCOUNT_EVENTS)}")
     return 0
+
+
+def confirm(settings: Settings, args: argparse.Namespace, find_payment: PaymentLookup) -> int:
+    """Publish the payment again, completed and confirmed now (all else kept): from then
+    on it counts in the balance, once (the same payment_id replaces it)."""
+    payment = find_payment(settings, args.user, args.payment_id)
+    if payment is None:
+        print(f"user {args.user} has no payment {args.payment_id}; nothing was published",
+              file=sys.stderr)
+        return 1
+    if payment.completed and payment.confirmed_ms:
+        print(f"payment {payment.payment_id} is already confirmed; nothing was published")
+        return 0
+    now_ms = time.time_ns() // 1_000_000
+    confirmed = replace(payment, completed=True, confirmed_ms=max(now_ms, payment.paid_ms))
+    event = account_event(CREATED, **created_fields(confirmed))
+    payment_created(event)
+    publish_now(settings, ACCOUNT_EVENTS, [encoded(payment.user_id, event)])
+    print(f"payment {payment.payment_id}: {payment.amount} {payment.currency} for user "
+          f"{payment.user_id} confirmed, published to {settings.topic(ACCOUNT_EVENTS)}")
+    return 0
+
+
+def _payment_from_clickhouse(settings: Settings, user_id: int,
+                             payment_id: int) -> Payment | None:
+    from projections.clickhouse import connect
+    from projections.payments import payments
+
+    client = connect(settings.clickhouse)
+    try:
+        return next((p for p in payments(client, user_id) if p.payment_id == payment_id),
+                    None)
+    finally:
+        client.disconnect()
 
 
 def _user_from_clickhouse(settings: Settings, user_id: int) -> User | None:

@@ -68,6 +68,8 @@ class Settings:
     max_call_seconds: int = 14_400  # a call with no call_ended is closed after this long
     late_seconds: int = 300  # closed calls are remembered, lost starts waited for, this long
     sweep_seconds: float = 10.0  # how often the worker looks for such calls
+    webhook_timeout: float = 10.0  # seconds a Call End webhook POST may take (docs/webhooks.md)
+    webhook_max_backoff: float = 30.0  # the longest wait between two attempts of a POST
     data_dir: Path = REPO_ROOT / "var"
     cache_dir: Path = Path.home() / ".cache" / "cdrflow"
     in_ci: bool = False
@@ -107,6 +109,9 @@ class Settings:
             max_call_seconds=int(env.get("CDRFLOW_MAX_CALL_SECONDS", base.max_call_seconds)),
             late_seconds=int(env.get("CDRFLOW_LATE_SECONDS", base.late_seconds)),
             sweep_seconds=float(env.get("CDRFLOW_SWEEP_SECONDS", base.sweep_seconds)),
+            webhook_timeout=float(env.get("CDRFLOW_WEBHOOK_TIMEOUT", base.webhook_timeout)),
+            webhook_max_backoff=float(
+                env.get("CDRFLOW_WEBHOOK_MAX_BACKOFF", base.webhook_max_backoff)),
             data_dir=Path(env.get("CDRFLOW_DATA_DIR", str(base.data_dir))),
             cache_dir=Path(env.get("CDRFLOW_CACHE_DIR", str(base.cache_dir))),
             in_ci=_flag(env.get("CI", "")),
@@ -138,6 +143,8 @@ class Settings:
             "CDRFLOW_MAX_CALL_SECONDS": str(self.max_call_seconds),
             "CDRFLOW_LATE_SECONDS": str(self.late_seconds),
             "CDRFLOW_SWEEP_SECONDS": str(self.sweep_seconds),
+            "CDRFLOW_WEBHOOK_TIMEOUT": str(self.webhook_timeout),
+            "CDRFLOW_WEBHOOK_MAX_BACKOFF": str(self.webhook_max_backoff),
             "CDRFLOW_DATA_DIR": str(self.data_dir),
             "CDRFLOW_CACHE_DIR": str(self.cache_dir),
         }

@@ -12,6 +12,7 @@ from typing import Any
 from projections import (
     callflow,
     clis,
+    credit_notes,
     devices,
     invoices,
     missed_calls,
@@ -21,19 +22,21 @@ from projections import (
     phonebook,
     providers,
     subscriptions,
+    webhooks,
 )
 from projections.rows import DEVICE_COLUMNS, USER_COLUMNS, device_row, user_row
 from rating.reference import Account, Device, Did, Provider
 from streams.callflow_events import Callflow
 from streams.cli_events import Cli
 from streams.device_events import DeviceRegistered
-from streams.invoice_events import Invoice, InvoicePayment
+from streams.invoice_events import CreditNote, Invoice, InvoicePayment
 from streams.missed_call_events import MissedCallMark
 from streams.payment_events import Payment
 from streams.permission_group_events import PermissionGroup
 from streams.personal_details_events import PersonalDetails
 from streams.phonebook_events import PhonebookEntry
 from streams.subscription_events import Service, Subscription
+from streams.webhook_events import CallEndWebhook
 
 Rows = Iterable[tuple[str, tuple[Any, ...]]]
 
@@ -62,7 +65,9 @@ ROWS: dict[type, Callable[[Any, int], Rows]] = {
     Subscription: subscriptions.subscription_rows,
     Invoice: invoices.rows,
     InvoicePayment: invoices.payment_rows,
+    CreditNote: credit_notes.rows,
     MissedCallMark: missed_calls.rows,
+    CallEndWebhook: webhooks.rows,
 }
 TABLES: dict[str, tuple[str, ...]] = {
     "users": USER_COLUMNS,
@@ -79,7 +84,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     subscriptions.SERVICES: subscriptions.SERVICE_COLUMNS,
     subscriptions.SUBSCRIPTIONS: subscriptions.SUBSCRIPTION_COLUMNS,
     invoices.TABLE: invoices.COLUMNS,
+    credit_notes.TABLE: credit_notes.COLUMNS,
     missed_calls.TABLE: missed_calls.COLUMNS,
+    webhooks.TABLE: webhooks.COLUMNS,
 }
 
 

@@ -25,7 +25,7 @@ COLUMNS = ("device_id", "state", "user_id", "action", "forward_to_device", "exte
            "fax_device", "callerid_type", "callerid_data", "updated_ms", "version")
 DIDS_TABLE = "dids"
 DIDS_COLUMNS = ("did", "user_id", "incoming_tariff_id", "owner_tariff_id",
-                "provider_tariff_id", "version")
+                "provider_tariff_id", "version", "provider_id")
 FAX_TYPE = "FAX"
 
 
@@ -37,7 +37,7 @@ def rows(flow: Callflow, version: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
 
 def did_rows(did: Did, version: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
     yield DIDS_TABLE, (did.did, did.user_id, did.incoming_tariff_id, did.owner_tariff_id,
-                       did.provider_tariff_id, version)
+                       did.provider_tariff_id, version, did.provider_id)
 
 
 def stored(client: Client, device_id: int) -> dict[str, Callflow]:

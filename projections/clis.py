@@ -12,14 +12,15 @@ from clickhouse_driver import Client
 from streams.cli_events import Cli
 
 TABLE = "device_clis"
-COLUMNS = ("cli_id", "device_id", "user_id", "cli", "description", "added", "version")
+COLUMNS = ("cli_id", "device_id", "user_id", "cli", "description", "added", "version",
+           "comment", "banned")
 SELECT = "cli_id, device_id, user_id, cli, description, added"
 
 
 def rows(cli: Cli, version: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
     added = datetime.fromtimestamp(cli.added_ms // 1000, tz=UTC)
     yield TABLE, (cli.cli_id, cli.device_id, cli.user_id, cli.cli, cli.description, added,
-                  version)
+                  version, cli.comment, int(cli.banned))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from clickhouse_driver import Client
 
 from streams.device_events import DeviceRegistered
 
-SELECT = "device_id, user_id, device_type, name, extension, description, username, callerid"
+SELECT = ("device_id, user_id, device_type, name, extension, description, username, callerid, "
+          "pin")
 REGISTRATIONS = "device_registrations"
 REGISTRATION_COLUMNS = ("device_id", "user_id", "registered", "version")
 
@@ -26,6 +27,7 @@ class Device:
     description: str = ""
     username: str = ""  # the SIP/IAX2 login; its secret is never stored (docs/devices.md)
     callerid: str = ""  # `"101" <101>`
+    pin: str = ""  # MOR's device PIN, "" for none
 
     @property
     def label(self) -> str:
@@ -44,6 +46,21 @@ def devices_of_user(client: Client, user_id: int) -> list[Device]:
         f"SELECT {SELECT} FROM devices FINAL WHERE user_id = %(user_id)s ORDER BY device_id",
         {"user_id": user_id})
     return [_device(row) for row in found]
+
+
+def device_by_username(client: Client, username: str) -> Device | None:
+    """The device with this SIP/IAX2 login (the lowest id when several share it)."""
+    found = client.execute(
+        f"SELECT {SELECT} FROM devices FINAL WHERE username = %(username)s "
+        "ORDER BY device_id LIMIT 1", {"username": username})
+    return _device(found[0]) if found else None
+
+
+def pin_in_use(client: Client, pin: str) -> bool:
+    """Whether a device already has this PIN."""
+    found = client.execute("SELECT count() FROM devices FINAL WHERE pin = %(pin)s",
+                           {"pin": pin})
+    return bool(found[0][0])
 
 
 def registration_rows(registered: DeviceRegistered,
@@ -70,6 +87,6 @@ def last_registrations(client: Client, device_ids: Iterable[int]) -> dict[int, d
 
 
 def _device(row: tuple[Any, ...]) -> Device:
-    device_id, user_id, device_type, name, extension, description, username, callerid = row
+    device_id, user_id, device_type, name, extension, description, username, callerid, pin = row
     return Device(int(device_id), int(user_id), str(device_type), str(name), str(extension),
-                  str(description), str(username), str(callerid))
+                  str(description), str(username), str(callerid), str(pin))

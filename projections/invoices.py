@@ -58,6 +58,37 @@ def invoices(client: Client, user_id: int) -> list[UserInvoice]:
             for invoice in map(_invoice, found)]
 
 
+def invoices_within(client: Client, start_ms: int, end_ms: int, *,
+                    owner_id: int | None = None,
+                    user_id: int | None = None) -> list[UserInvoice]:
+    """The invoices whose period lies within [start_ms, end_ms) (invoices_get), by user
+    then period; `owner_id`: only that user's and the users it owns; `user_id`: only
+    that user's."""
+    conditions = ["period_start_ms >= %(start)s", "period_end_ms <= %(end)s"]
+    params: dict[str, Any] = {"start": start_ms, "end": end_ms}
+    if user_id is not None:
+        conditions.append("user_id = %(user_id)s")
+        params["user_id"] = user_id
+    if owner_id is not None:
+        conditions.append("user_id IN (SELECT user_id FROM users FINAL "
+                          "WHERE user_id = %(owner_id)s OR owner_id = %(owner_id)s)")
+        params["owner_id"] = owner_id
+    found = client.execute(
+        f"SELECT {_INVOICE_COLUMNS} FROM {TABLE} FINAL WHERE kind = {ISSUED} AND "
+        f"{' AND '.join(conditions)} ORDER BY user_id, period_start_ms, invoice_id",
+        params,
+    )
+    listed = [_invoice(row) for row in found]
+    if not listed:
+        return []
+    paid = dict(client.execute(
+        f"SELECT invoice_id, paid_ms FROM {TABLE} FINAL WHERE kind = {PAID} "
+        "AND invoice_id IN %(ids)s",
+        {"ids": tuple(sorted({i.invoice_id for i in listed}))},
+    ))
+    return [UserInvoice(i, int(paid.get(i.invoice_id, 0))) for i in listed]
+
+
 def invoice(client: Client, user_id: int, invoice_id: int) -> Invoice | None:
     found = client.execute(
         f"SELECT {_INVOICE_COLUMNS} FROM {TABLE} FINAL WHERE user_id = %(user_id)s "

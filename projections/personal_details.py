@@ -30,3 +30,10 @@ def personal_details(client: Client, user_id: int) -> PersonalDetails:
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def details_version(client: Client, user_id: int) -> int:
+    """The offset of the last personal_details_updated projected for the user (-1: none)."""
+    found = client.execute(
+        f"SELECT max(version), count() FROM {TABLE} WHERE user_id = %(u)s", {"u": user_id})
+    return int(found[0][0]) if found and found[0][1] else -1

@@ -12,15 +12,18 @@ from clickhouse_driver import Client
 from streams.phonebook_events import PhonebookEntry
 
 TABLE = "phonebook_entries"
-COLUMNS = ("entry_id", "user_id", "number", "name", "added", "deleted", "version")
+SELECT = "entry_id, user_id, number, name, added, speeddial"
+COLUMNS = ("entry_id", "user_id", "number", "name", "added", "deleted", "version",
+           "speeddial")
 
 
 def rows(entry: PhonebookEntry, version: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
     if entry.deleted:  # the row that hides the entry; number, name and date are not read
-        yield TABLE, (entry.entry_id, entry.user_id, "", "", _utc(entry.added_ms), 1, version)
+        yield TABLE, (entry.entry_id, entry.user_id, "", "", _utc(entry.added_ms), 1, version,
+                      "")
     else:
         yield TABLE, (entry.entry_id, entry.user_id, entry.number, entry.name,
-                      _utc(entry.added_ms), 0, version)
+                      _utc(entry.added_ms), 0, version, entry.speeddial)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,29 +33,33 @@ class Entry:
     number: str
     name: str
     added: datetime  # aware, UTC
+    speeddial: str = ""
 
 
 def entries(client: Client, user_id: int) -> list[Entry]:
     """A user's entries in the order they were added."""
     found = client.execute(
-        f"SELECT entry_id, user_id, number, name, added FROM {TABLE} FINAL "
+        f"SELECT {SELECT} FROM {TABLE} FINAL "
         "WHERE user_id = %(user_id)s AND deleted = 0 ORDER BY added, version",
         {"user_id": user_id},
     )
-    return [Entry(row[0], row[1], row[2], row[3], row[4].replace(tzinfo=UTC)) for row in found]
+    return [_entry(row) for row in found]
 
 
 def entry(client: Client, entry_id: int) -> Entry | None:
     """One entry that is not deleted, whoever owns it."""
     found = client.execute(
-        f"SELECT entry_id, user_id, number, name, added FROM {TABLE} FINAL "
+        f"SELECT {SELECT} FROM {TABLE} FINAL "
         "WHERE entry_id = %(entry_id)s AND deleted = 0",
         {"entry_id": entry_id},
     )
-    if not found:
-        return None
-    entry_id, user_id, number, name, added = found[0]
-    return Entry(entry_id, user_id, number, name, added.replace(tzinfo=UTC))
+    return _entry(found[0]) if found else None
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    entry_id, user_id, number, name, added, speeddial = row
+    return Entry(int(entry_id), int(user_id), str(number), str(name),
+                 added.replace(tzinfo=UTC), str(speeddial))
 
 
 def _utc(epoch_ms: int) -> datetime:

@@ -29,7 +29,7 @@ USER_COLUMNS = (
 _SCALES = {f.name: 6 for f in fields(Cdr) if f.type == "Decimal"} | {
     "exchange_rate": 10, "tax_percent": 4}
 DEVICE_COLUMNS = ("device_id", "user_id", "device_type", "name", "extension", "version",
-                  "description", "username", "callerid")
+                  "description", "username", "callerid", "pin")
 
 
 # Column limits of the cdrs table: a value outside them would make ClickHouse refuse
@@ -75,4 +75,5 @@ def user_row(account: Account, version: int) -> tuple[Any, ...]:
 
 def device_row(device: Device, version: int) -> tuple[Any, ...]:
     return (device.device_id, device.user_id, device.device_type, device.name,
-            device.extension, version, device.description, device.username, device.callerid)
+            device.extension, version, device.description, device.username, device.callerid,
+            device.pin)

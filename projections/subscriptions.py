@@ -65,3 +65,26 @@ def user_subscriptions(client: Client, user_id: int) -> list[UserSubscription]:
     found = subscriptions(client, user_id)
     known = services(client, (s.service_id for s in found))
     return [UserSubscription(s, known.get(s.service_id)) for s in found]
+
+
+def subscription_list(client: Client, *, owner_id: int | None = None,
+                      user_id: int | None = None) -> list[UserSubscription]:
+    """The subscriptions of every user (subscriptions_get), by user then as added;
+    `owner_id`: only that user's and the users it owns; `user_id`: only that user's."""
+    conditions = ["1"]
+    params: dict[str, Any] = {}
+    if user_id is not None:
+        conditions.append("user_id = %(user_id)s")
+        params["user_id"] = user_id
+    if owner_id is not None:
+        conditions.append("user_id IN (SELECT user_id FROM users FINAL "
+                          "WHERE user_id = %(owner_id)s OR owner_id = %(owner_id)s)")
+        params["owner_id"] = owner_id
+    found = client.execute(
+        f"SELECT {', '.join(SUBSCRIPTION_COLUMNS[:-1])} FROM {SUBSCRIPTIONS} FINAL "
+        f"WHERE {' AND '.join(conditions)} ORDER BY user_id, added_ms, subscription_id",
+        params,
+    )
+    listed = [Subscription(*map(int, row)) for row in found]
+    known = services(client, (s.service_id for s in listed))
+    return [UserSubscription(s, known.get(s.service_id)) for s in listed]

@@ -291,3 +291,32 @@ def exchange_rates(client: Client, at_ms: int) -> dict[str, Decimal]:
     rates = {currency: rate for currency, _, rate in rows}  # the latest moment wins
     rates[SYSTEM_CURRENCY] = Decimal(1)
     return rates
+
+
+def tariffs_in_force(client: Client, tariff_ids: Iterable[int], at_ms: int) -> list[Tariff]:
+    """`tariff_in_force` of each tariff id (in the order given), leaving out the tariffs
+    with no version in force at `at_ms`."""
+    found = (tariff_in_force(client, tariff_id, at_ms) for tariff_id in tariff_ids)
+    return [tariff for tariff in found if tariff is not None]
+
+
+def tariff_ids(client: Client) -> list[int]:
+    """Every tariff with at least one completed version, by id."""
+    rows = client.execute(f"SELECT DISTINCT tariff_id FROM {TABLE} FINAL "
+                          "WHERE part = 'completed' ORDER BY tariff_id")
+    return [int(row[0]) for row in rows]
+
+
+def owned_tariff_ids(client: Client, user_id: int) -> list[int]:
+    """The tariffs of a user and of the users he owns (a reseller's), by id."""
+    rows = client.execute(
+        "SELECT DISTINCT tariff_id FROM users FINAL "
+        "WHERE user_id = %(user_id)s OR owner_id = %(user_id)s ORDER BY tariff_id",
+        {"user_id": user_id})
+    return [int(row[0]) for row in rows]
+
+
+def provider_tariff_ids(client: Client) -> set[int]:
+    """The tariffs some provider buys at (MOR's purpose `provider`)."""
+    return {int(row[0]) for row in client.execute(
+        "SELECT DISTINCT tariff_id FROM providers FINAL")}

@@ -28,6 +28,7 @@ ACCOUNT_TYPES = ("prepaid", "postpaid")
 # the account events rating reads; the others are parsed by streams.account_events
 RATING_ACCOUNT_TYPES = frozenset({
     "user_created", "user_updated", "device_created", "provider_created", "did_created"})
+MAX_PIN = 20  # digits of a device PIN
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 
@@ -65,6 +66,7 @@ class Device:
     description: str = ""  # what the devices page shows; the event's default is the name
     username: str = ""  # the SIP/IAX2 login; the event's default is the extension
     callerid: str = ""  # as the switch sends it: `"101" <101>`; "" for none
+    pin: str = ""  # MOR's device PIN (digits), "" for a device without one
     # no secret: SIP/IAX2 passwords belong to the switch, never to events (docs/devices.md)
 
 
@@ -84,6 +86,7 @@ class Did:
     incoming_tariff_id: int = 0  # the calling user pays (did_inc_price)
     owner_tariff_id: int = 0  # the owner pays (did_price)
     provider_tariff_id: int = 0  # the operator pays the DID's provider (did_prov_price)
+    provider_id: int = 0  # the provider the DID comes from (did_create), 0: unknown
 
 
 class ExchangeBook:
@@ -217,6 +220,7 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | 
             description=text(event, "description", name),
             username=text(event, "username", extension),
             callerid=text(event, "callerid", ""),
+            pin=_pin(text(event, "pin", "")),
         )
     if schema == ACCOUNT_SCHEMA and kind == "provider_created":
         return Provider(integer(event, "provider_id"), text(event, "name"),
@@ -226,8 +230,15 @@ def parse_account_event(event: dict[str, Any]) -> Account | Device | Provider | 
         if not did.isdigit():
             raise ValueError("did_created: did must be digits")
         return Did(did, integer(event, "user_id", 0), integer(event, "incoming_tariff_id", 0),
-                   integer(event, "owner_tariff_id", 0), integer(event, "provider_tariff_id", 0))
+                   integer(event, "owner_tariff_id", 0), integer(event, "provider_tariff_id", 0),
+                   integer(event, "provider_id", 0))
     raise ValueError(f"unknown reference event {schema!r}/{kind!r}")
+
+
+def _pin(pin: str) -> str:
+    if pin and not (pin.isascii() and pin.isdigit() and len(pin) <= MAX_PIN):
+        raise ValueError(f"device_created: pin must be 1 to {MAX_PIN} digits")
+    return pin
 
 
 def parse_reference_event(event: dict[str, Any]) -> object:

@@ -26,6 +26,7 @@ from streams import (
     personal_details_events,
     phonebook_events,
     subscription_events,
+    webhook_events,
 )
 
 Parser = Callable[[dict[str, Any]], object]
@@ -41,6 +42,7 @@ PARSERS: dict[str, Parser] = {
     **subscription_events.PARSERS,
     **invoice_events.PARSERS,
     **missed_call_events.PARSERS,
+    **webhook_events.PARSERS,
 }
 
 

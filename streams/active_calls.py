@@ -2,7 +2,8 @@
 
 `active_call` turns the worker's `live-calls` entry into the small JSON object that
 feeds active_calls_get (docs/active_calls.md); the worker sends it, keyed by the call
-id, after call_started, call_ringing and call_answered, and a tombstone (value None)
+id, after call_started and call_answered (a call_ringing changes nothing shown: a
+started call is ringing already), and a tombstone (value None)
 after call_ended. The value depends only on the events applied so far and the
 reference data, so a redelivered event publishes the same state again: harmless.
 """

@@ -14,6 +14,7 @@ from rating.fields import integer, text
 ADDED = "cli_added"
 MAX_CLI = 40
 MAX_DESCRIPTION = 200
+MAX_COMMENT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class Cli:
     cli: str  # digits only
     description: str
     added_ms: int
+    comment: str = ""  # cli_add's comment; optional, "" in older events
+    banned: bool = False  # MOR's "banned" flag (recorded, not enforced: docs/devices.md)
 
 
 def cli_added(event: dict[str, Any]) -> Cli:
@@ -33,8 +36,13 @@ def cli_added(event: dict[str, Any]) -> Cli:
     if len(cli) > MAX_CLI or len(description) > MAX_DESCRIPTION:
         raise ValueError(f"{ADDED}: cli (max {MAX_CLI}) or description "
                          f"(max {MAX_DESCRIPTION}) is too long")
+    comment, banned = text(event, "comment", ""), event.get("banned", False)
+    if len(comment) > MAX_COMMENT:
+        raise ValueError(f"{ADDED}: comment is too long (max {MAX_COMMENT})")
+    if not isinstance(banned, bool):
+        raise ValueError(f"{ADDED}: banned must be true or false")
     return Cli(integer(event, "cli_id"), integer(event, "device_id"), integer(event, "user_id"),
-               cli, description, integer(event, "added_ms"))
+               cli, description, integer(event, "added_ms"), comment, banned)
 
 
 PARSERS = {ADDED: cli_added}

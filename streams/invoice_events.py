@@ -28,6 +28,9 @@ from streams.subscription_events import Service, Subscription, decimals
 
 ISSUED = "invoice_issued"
 PAID = "invoice_paid"
+CREDIT_NOTE_CREATED = "credit_note_created"
+MAX_NUMBER = 50  # a credit note's number
+MAX_COMMENT = 255
 DECIMALS = 6
 MICRO = Decimal(1).scaleb(-DECIMALS)
 MAX_MONEY = Decimal(10) ** 12  # the invoices columns are Decimal(18, 6)
@@ -173,6 +176,53 @@ def invoice_paid(event: dict[str, Any]) -> InvoicePayment:
     return payment
 
 
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """Money the operator owes back to a user (credit_note_create): it lowers what the
+    user owes on the financial statement; it does not move the balance."""
+
+    user_id: int
+    number: str  # unique per user: a later event with the same number replaces it
+    price: Decimal  # VAT excluded, in `currency` (the user's)
+    vat_percent: Decimal
+    price_with_vat: Decimal
+    currency: str
+    issued_ms: int
+    comment: str
+    created_ms: int
+
+
+def credit_note_created(event: dict[str, Any]) -> CreditNote:
+    note = CreditNote(
+        integer(event, "user_id"), text(event, "number"), money(event, "price"),
+        money(event, "vat_percent", "0"), money(event, "price_with_vat"),
+        text(event, "currency"), integer(event, "issued_ms"), text(event, "comment", ""),
+        integer(event, "created_ms"))
+    problem = credit_note_problem(note)
+    if problem is not None:
+        raise ValueError(f"{CREDIT_NOTE_CREATED}: {problem}")
+    return note
+
+
+def credit_note_problem(note: CreditNote) -> str | None:
+    """Why a credit note cannot be recorded, or None when it can."""
+    if not note.number or len(note.number) > MAX_NUMBER or note.number != note.number.strip():
+        return f"number must be 1 to {MAX_NUMBER} characters without surrounding spaces"
+    if note.price <= 0 or note.price >= MAX_MONEY or decimals(note.price) > DECIMALS:
+        return f"price must be above 0 and below {MAX_MONEY} with at most {DECIMALS} decimals"
+    if not 0 <= note.vat_percent < 100 or decimals(note.vat_percent) > 4:
+        return "vat_percent must be from 0 to below 100 with at most 4 decimals"
+    if note.price_with_vat != with_vat(note.price, note.vat_percent):
+        return "price_with_vat must be price plus VAT, rounded half-up to 6 decimals"
+    if not _CURRENCY.fullmatch(note.currency):
+        return f"currency must be an ISO 4217 code like USD, got {note.currency!r}"
+    if note.issued_ms == 0 or note.created_ms == 0:
+        return "issued_ms and created_ms must be moments after 1970"
+    if len(note.comment) > MAX_COMMENT:
+        return f"comment must be at most {MAX_COMMENT} characters"
+    return None
+
+
 def _invoice_problem(invoice: Invoice) -> str | None:
     if invoice.invoice_id == 0 or not invoice.number:
         return "invoice_id and number must be given"
@@ -195,4 +245,5 @@ def _invoice_problem(invoice: Invoice) -> str | None:
     return None
 
 
-PARSERS = {ISSUED: invoice_issued, PAID: invoice_paid}
+PARSERS = {ISSUED: invoice_issued, PAID: invoice_paid,
+           CREDIT_NOTE_CREATED: credit_note_created}

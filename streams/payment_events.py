@@ -19,6 +19,7 @@ CORRECTION = "correction"  # the one payment type whose amount may be negative
 MAX_AMOUNT = Decimal(10) ** 12  # the payments.amount column is Decimal(18, 6)
 AMOUNT_DECIMALS = 6
 VAT_DECIMALS = 4
+MAX_TEXT = 255  # transaction_id, payer, comment
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _PAYMENT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,29}")
 
@@ -34,6 +35,9 @@ class Payment:
     paid_ms: int
     confirmed_ms: int  # 0: not confirmed
     completed: bool
+    transaction_id: str = ""  # the payment gateway's transaction (payment_create)
+    payer: str = ""  # the payer's e-mail (payment_create)
+    comment: str = ""  # shown to the user (payment_create's comments_for_user)
 
 
 def payment_created(event: dict[str, Any]) -> Payment:
@@ -47,6 +51,9 @@ def payment_created(event: dict[str, Any]) -> Payment:
         paid_ms=integer(event, "paid_ms"),
         confirmed_ms=integer(event, "confirmed_ms", 0),
         completed=flag(event, "completed", True),
+        transaction_id=text(event, "transaction_id", ""),
+        payer=text(event, "payer", ""),
+        comment=text(event, "comment", ""),
     )
     problem = check(payment)
     if problem is not None:
@@ -74,7 +81,22 @@ def check(payment: Payment) -> str | None:
         return f"vat_percent must be from 0 to below 100 with at most {VAT_DECIMALS} decimals"
     if payment.paid_ms == 0:
         return "paid_ms must be a moment after 1970"
+    for name in ("transaction_id", "payer", "comment"):
+        if len(getattr(payment, name)) > MAX_TEXT:
+            return f"{name} must be at most {MAX_TEXT} characters"
     return None
+
+
+def created_fields(payment: Payment) -> dict[str, Any]:
+    """The fields of the payment_created that records `payment` (money as strings)."""
+    return {
+        "payment_id": payment.payment_id, "user_id": payment.user_id,
+        "amount": format(payment.amount, "f"), "currency": payment.currency,
+        "vat_percent": format(payment.vat_percent, "f"), "payment_type": payment.payment_type,
+        "paid_ms": payment.paid_ms, "confirmed_ms": payment.confirmed_ms,
+        "completed": payment.completed, "transaction_id": payment.transaction_id,
+        "payer": payment.payer, "comment": payment.comment,
+    }
 
 
 def with_vat(amount: Decimal, vat_percent: Decimal) -> Decimal:

@@ -20,8 +20,9 @@ DEAD_LETTERS = "dead-letters"
 CALLBACK_REQUESTS = "callback-requests"
 FAXES = "faxes"  # valid fax_received events, forwarded by the worker (docs/faxes.md)
 ACTIVE_CALLS = "active-calls"  # live call states and tombstones (docs/active_calls.md)
+CALL_END_WEBHOOKS = "call-end-webhooks"  # CDRs to post, keyed by device (docs/webhooks.md)
 ALL = (CALL_EVENTS, ACCOUNT_EVENTS, TARIFF_EVENTS, CDRS, DEAD_LETTERS, CALLBACK_REQUESTS, FAXES,
-       ACTIVE_CALLS)
+       ACTIVE_CALLS, CALL_END_WEBHOOKS)
 
 
 async def ensure_topics(settings: Settings) -> list[str]:

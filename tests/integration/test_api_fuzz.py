@@ -36,6 +36,7 @@ from starlette.testclient import TestClient
 import api
 from api import session
 from api.app import MAX_BODY_SIZE, create_app
+from api.catalogue import METHODS
 from api.hash import NEVER_HASHED, mor_hash
 from cdrflow.settings import Settings
 from projections.active_calls import record_rows
@@ -66,6 +67,7 @@ KNOWN_NAMES = sorted({
     *FIELDS, "first_name", "last_name",
     *(name for found in pkgutil.iter_modules(api.__path__)  # every API method's hashed ones
       for name in getattr(importlib.import_module(f"api.{found.name}"), "HASHED", ())),
+    *(name for method in METHODS for name in method.hashed),  # and the catalogue's
 })
 # values that pass each parameter's checks, so that one hostile value among them gets far
 PLAUSIBLE = {
@@ -150,10 +152,14 @@ class Attempt:
 
 
 def hashed_parameters(path: str) -> tuple[str, ...]:
-    """The hashed parameters of the API method at `path`: `HASHED` of the api module whose
+    """The hashed parameters of the API method at `path`: the catalogue's declaration, or
+    `HASHED` of the api module whose
     `METHOD` is the path's last segment or that is named after it (user_calls_get,
     user_calls: api.user_calls); none for the pages."""
     method = path.rsplit("/", 1)[-1]
+    declared = next((m for m in METHODS if method in m.names), None)
+    if declared is not None:
+        return declared.hashed
     for found in pkgutil.iter_modules(api.__path__):
         if method in (found.name, f"{found.name}_get") or method == getattr(
                 importlib.import_module(f"api.{found.name}"), "METHOD", None):
@@ -303,7 +309,7 @@ class Callers:
 def callers(settings: Settings, sink: Processes) -> Iterator[Callers]:
     """The demo data, a DID of john's and calls (two with hostile texts), as of NOON."""
     database = connect(settings.clickhouse)
-    insert(database, DIDS_TABLE, [(DID, 2, 0, 0, 0, 1)])
+    insert(database, DIDS_TABLE, [(DID, 2, 0, 0, 0, 1, 0)])
     hostile = [replace(CDRS[0], call_id="h1", src="<&'\"\x00\x1f>", destination="]]>&amp;"),
                replace(CDRS[3], call_id="h2", dst="\U0001f600\ufffe'; --", clid="\x7f")]
     insert(database, "cdrs", [cdr_row(c) for c in [*CDRS, *hostile]])

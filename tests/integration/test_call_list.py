@@ -115,7 +115,7 @@ def error(message: str) -> str:
 @pytest.fixture(scope="module")
 def john(settings: Settings, sink: Processes) -> Iterator[TestClient]:
     client = connect(settings.clickhouse)
-    insert(client, DIDS_TABLE, [(DID, 2, 0, 0, 0, 1)])
+    insert(client, DIDS_TABLE, [(DID, 2, 0, 0, 0, 1, 0)])
     for _ in range(2):  # a redelivered batch
         insert(client, "cdrs", [cdr_row(c) for c in CDRS])
     with TestClient(create_app(settings, clock=lambda: NOON)) as api:
@@ -236,7 +236,7 @@ def test_not_logged_in(settings: Settings, sink: Processes) -> None:
 def test_the_main_page_counts_a_call_to_ones_own_did_once(settings: Settings) -> None:
     # user 3 (Ann) owns a DID of her own and calls it: made and received, one call
     client = connect(settings.clickhouse)
-    insert(client, DIDS_TABLE, [("37052000333", 3, 0, 0, 0, 1)])
+    insert(client, DIDS_TABLE, [("37052000333", 3, 0, 0, 0, 1, 0)])
     own = [cdr("self-answered", T0 + 7_200_000, 3, 11, "37052000333", "ANSWERED", 40,
                "Lithuania", "0", "37052000333"),
            cdr("self-missed", T0 + 7_300_000, 3, 11, "37052000333", "NO ANSWER", 0,

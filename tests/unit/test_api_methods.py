@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from api.app import create_app
+from api.catalogue import METHODS
 from api.errors import ApiError, ErrorKind
 from api.hash import mor_hash
-from api.methods import Envelope, MethodCall
+from api.methods import Envelope, MethodCall, MorMethod
 from api.params import Params
 from cdrflow.settings import Settings
 from projections.queries import User
@@ -113,3 +114,21 @@ def test_required_id_names_its_error() -> None:
     with pytest.raises(ApiError) as refused:
         call().required_id("user_id", ErrorKind.USER_NOT_FOUND)
     assert refused.value.message == "User was not found"
+
+
+CATALOGUE = [(name, method) for method in METHODS for name in method.names]
+
+
+@pytest.mark.parametrize(("name", "method"), CATALOGUE, ids=[n for n, _ in CATALOGUE])
+def test_every_method_refuses_get_and_a_disabled_api_in_its_envelope(
+        name: str, method: MorMethod) -> None:
+    suffix = "/x" if method.path_suffix else ""
+    refused_get = client().get(f"/billing/api/{name}{suffix}", params={"u": "admin"})
+    disabled = client(allow_api=False).post(f"/billing/api/{name}{suffix}", data={"u": "admin"})
+    if method.uniform_error is not None:
+        get_text = api_text = ApiError(method.uniform_error).message
+    else:
+        get_text, api_text = "GET Requests are disabled", "API Requests are disabled"
+    assert (refused_get.status_code, refused_get.text) == (
+        200, method.envelope.document(get_text))
+    assert (disabled.status_code, disabled.text) == (200, method.envelope.document(api_text))

@@ -39,6 +39,8 @@ def test_the_description_is_optional_and_trimmed() -> None:
     ({"device_id": -1}, "field device_id must be a non-negative integer"),
     ({"cli_id": None}, "field cli_id must be a non-negative integer"),
     ({"added_ms": "now"}, "field added_ms must be a non-negative integer"),
+    ({"banned": 1}, "cli_added: banned must be true or false"),
+    ({"comment": "c" * 1001}, "cli_added: comment is too long (max 1000)"),
 ])
 def test_bad_cli_events_say_why(fields: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError) as caught:
@@ -55,5 +57,8 @@ def test_a_cli_projects_to_one_device_clis_row() -> None:
     cli = parse_account_event(added())
     rows = list(rows_of(cli, 42))
     assert rows == [(TABLE, (7, 10, 2, "37061234567", "Mobile",
-                             datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), 42))]
+                             datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), 42, "", 0))]
+    banned = parse_account_event(added(comment="spam", banned=True))
+    [(_, row)] = rows_of(banned, 43)
+    assert row[-2:] == ("spam", 1)
     assert len(rows[0][1]) == len(COLUMNS)

@@ -39,6 +39,8 @@ def test_the_page_fields_are_read() -> None:
     ({"callerid": ["201"]}, "field callerid must be a string"),
     ({"secret": "s3cret"}, "device_created: a SIP/IAX2 secret never goes into an event"),
     ({"password": "201"}, "device_created: a SIP/IAX2 secret never goes into an event"),
+    ({"pin": "12a"}, "device_created: pin must be 1 to 20 digits"),
+    ({"pin": "1" * 21}, "device_created: pin must be 1 to 20 digits"),
 ])
 def test_bad_device_events_say_why(fields: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValueError) as caught:
@@ -50,7 +52,10 @@ def test_a_device_row_has_the_page_fields() -> None:
     device = parse_account_event(created(callerid='"201" <201>'))
     rows = list(rows_of(device, 5))
     assert rows == [("devices", (10, 2, "SIP", "john-desk", "201", 5, "john-desk", "201",
-                                 '"201" <201>'))]
+                                 '"201" <201>', ""))]
+    with_pin = parse_account_event(created(pin="0042"))
+    [(_, row)] = rows_of(with_pin, 6)
+    assert row[-1] == "0042"
     assert len(rows[0][1]) == len(DEVICE_COLUMNS) == len(TABLES["devices"])
 
 

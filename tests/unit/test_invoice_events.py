@@ -11,11 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cdrflow import invoice_command
-from projections import account_tables, invoices
+from projections import account_tables, credit_notes, invoices
 from streams.account_events import account_event, parse_account_event
 from streams.invoice_events import (
+    CREDIT_NOTE_CREATED,
     ISSUED,
     PAID,
+    CreditNote,
     Invoice,
     InvoicePayment,
     Period,
@@ -156,3 +158,40 @@ def test_the_command_parses_its_arguments() -> None:
     paid = parser.parse_args(["invoices", "paid", "INV-2026-10-000002"])
     assert (paid.invoices_command, paid.number) == ("paid", "INV-2026-10-000002")
 
+
+
+def credit_note_event(**changes: Any) -> dict[str, Any]:
+    body = account_event(CREDIT_NOTE_CREATED, user_id=2, number="CN-1", price="10",
+                         vat_percent="21", price_with_vat="12.1", currency="USD",
+                         issued_ms=NOV_1, comment="Refund", created_ms=NOV_1 + DAY)
+    body.update(changes)
+    return body
+
+
+def test_a_credit_note_parses_to_its_record_and_row() -> None:
+    note = parse_account_event(credit_note_event())
+    assert note == CreditNote(2, "CN-1", Decimal(10), Decimal(21), Decimal("12.1"), "USD",
+                              NOV_1, "Refund", NOV_1 + DAY)
+    assert list(account_tables.rows_of(note, 9)) == [
+        ("credit_notes", (2, "CN-1", Decimal(10), Decimal(21), Decimal("12.1"), "USD", NOV_1,
+                          "Refund", NOV_1 + DAY, 9))]
+    assert len(credit_notes.COLUMNS) == len(fields(CreditNote)) + 1
+    assert account_tables.TABLES[credit_notes.TABLE] == credit_notes.COLUMNS
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"number": ""}, "number must be 1 to 50"),
+    ({"number": " CN"}, "without surrounding spaces"),
+    ({"number": "N" * 51}, "number must be 1 to 50"),
+    ({"price": "0", "price_with_vat": "0"}, "price must be above 0"),
+    ({"price": "-1", "price_with_vat": "-1.21"}, "price must be above 0"),
+    ({"price": "0.0000001"}, "at most 6 decimals"),
+    ({"vat_percent": "100"}, "vat_percent"),
+    ({"price_with_vat": "12"}, "price_with_vat must be price plus VAT"),
+    ({"currency": "usd"}, "ISO 4217"),
+    ({"issued_ms": 0}, "issued_ms and created_ms"),
+    ({"comment": "c" * 256}, "comment must be at most 255"),
+])
+def test_a_bad_credit_note_is_refused(changes: dict[str, Any], reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_account_event(credit_note_event(**changes))

@@ -7,6 +7,7 @@ from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from api.personal import amount, credit, payment_type
@@ -15,7 +16,7 @@ from cdrflow.settings import Settings
 from projections import account_tables, payments
 from projections.queries import User
 from streams.account_events import account_event, parse_account_event
-from streams.payment_events import CREATED, Payment, with_vat
+from streams.payment_events import CREATED, Payment, created_fields, with_vat
 
 
 def event(**changes: Any) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def test_a_payment_parses_to_its_record_and_row() -> None:
                               1_700_000_000_000, 1_700_000_060_000, True)
     assert list(account_tables.rows_of(payment, 42)) == [
         ("payments", (7, 2, Decimal("10.50"), "USD", Decimal(15), "manual",
-                      1_700_000_000_000, 1_700_000_060_000, 1, 42))]
+                      1_700_000_000_000, 1_700_000_060_000, 1, "", "", "", 42))]
     assert len(payments.COLUMNS) == len(fields(Payment)) + 1
     assert account_tables.TABLES[payments.TABLE] == payments.COLUMNS
 
@@ -121,3 +122,61 @@ def test_the_command_refuses_before_publishing(argv: list[str], message: str,
     assert code == 1
     err = capsys.readouterr().err
     assert message in err and "nothing was published" in err
+
+
+def test_payment_create_details_parse_and_project() -> None:
+    payment = parse_account_event(event(transaction_id="tx-9", payer="a@b.lt",
+                                        comment="Thanks"))
+    assert isinstance(payment, Payment)
+    assert (payment.transaction_id, payment.payer, payment.comment) == ("tx-9", "a@b.lt",
+                                                                        "Thanks")
+    assert [row[9:] for _, row in account_tables.rows_of(payment, 5)] == [
+        ("tx-9", "a@b.lt", "Thanks", 5)]
+    assert parse_account_event(account_event(CREATED, **created_fields(payment))) == payment
+
+
+def test_payment_details_are_at_most_255_characters() -> None:
+    with pytest.raises(ValueError, match="payer must be at most 255 characters"):
+        parse_account_event(event(payer="x" * 256))
+
+
+WAITING = Payment(77, 2, Decimal("8.5"), "USD", Decimal(21), "paypal", 1_700_000_000_000,
+                  0, False, "tx-1", "j@x.lt", "hi")
+
+
+def confirm_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    payment_command.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["payment", "confirm", *argv])
+
+
+def test_confirm_republishes_the_payment_completed_and_confirmed(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    sent: list[tuple[str, list[tuple[bytes, bytes]]]] = []
+    monkeypatch.setattr(payment_command, "publish_now",
+                        lambda settings, topic, records: sent.append((topic, records)))
+    code = payment_command.run(Settings(), confirm_args("--user", "2", "--payment-id", "77"),
+                               find_payment=lambda _, user, pid: WAITING
+                               if (user, pid) == (2, 77) else None)
+    assert code == 0 and len(sent) == 1
+    key, value = sent[0][1][0]
+    confirmed = parse_account_event(orjson.loads(value))
+    assert key == b"2" and isinstance(confirmed, Payment)
+    assert confirmed.completed and confirmed.confirmed_ms >= WAITING.paid_ms
+    assert confirmed == Payment(77, 2, Decimal("8.5"), "USD", Decimal(21), "paypal",
+                                1_700_000_000_000, confirmed.confirmed_ms, True, "tx-1",
+                                "j@x.lt", "hi")
+    assert "confirmed" in capsys.readouterr().out
+
+
+def test_confirm_refuses_an_unknown_payment_and_skips_a_confirmed_one(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    sent: list[object] = []
+    monkeypatch.setattr(payment_command, "publish_now", lambda *args: sent.append(args))
+    args = confirm_args("--user", "2", "--payment-id", "78")
+    assert payment_command.run(Settings(), args, find_payment=lambda *_: None) == 1
+    assert "has no payment 78; nothing was published" in capsys.readouterr().err
+    done = Payment(78, 2, Decimal(1), "USD", Decimal(0), "manual", 1, 2, True)
+    assert payment_command.run(Settings(), args, find_payment=lambda *_: done) == 0
+    assert "already confirmed" in capsys.readouterr().out
+    assert sent == []
