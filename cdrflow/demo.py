@@ -47,6 +47,10 @@ def run_demo(settings: Settings, rate: float, count: int | None) -> int:
     _cdrflow("setup")
     _cdrflow("load-demo")
     children = {name: _spawn(name, log_dir) for name in CHILDREN}
+    # Ctrl-C raises KeyboardInterrupt; a `kill` or a closed terminal must stop the
+    # children too (they run in sessions of their own, so no signal reaches them)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
     try:
         return asyncio.run(_simulate_and_report(settings, rate, count, began, children))
     except KeyboardInterrupt:
@@ -104,6 +108,10 @@ def _calls_visible(settings: Settings) -> bool:
 
 def _cdrflow(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "cdrflow.cli", *args], check=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _spawn(name: str, log_dir: Path) -> subprocess.Popen[bytes]:
