@@ -12,6 +12,7 @@ from typing import Any
 from clickhouse_driver import Client
 
 from projections.queries import USER_SELECT, User, user_from_row
+from projections.scope import scope_conditions
 from streams.invoice_events import Invoice, InvoicePayment
 
 TABLE = "invoices"
@@ -64,15 +65,9 @@ def invoices_within(client: Client, start_ms: int, end_ms: int, *,
     """The invoices whose period lies within [start_ms, end_ms) (invoices_get), by user
     then period; `owner_id`: only that user's and the users it owns; `user_id`: only
     that user's."""
-    conditions = ["period_start_ms >= %(start)s", "period_end_ms <= %(end)s"]
-    params: dict[str, Any] = {"start": start_ms, "end": end_ms}
-    if user_id is not None:
-        conditions.append("user_id = %(user_id)s")
-        params["user_id"] = user_id
-    if owner_id is not None:
-        conditions.append("user_id IN (SELECT user_id FROM users FINAL "
-                          "WHERE user_id = %(owner_id)s OR owner_id = %(owner_id)s)")
-        params["owner_id"] = owner_id
+    scope, params = scope_conditions(owner_id, user_id)
+    conditions = ["period_start_ms >= %(start)s", "period_end_ms <= %(end)s", *scope]
+    params.update(start=start_ms, end=end_ms)
     found = client.execute(
         f"SELECT {_INVOICE_COLUMNS} FROM {TABLE} FINAL WHERE kind = {ISSUED} AND "
         f"{' AND '.join(conditions)} ORDER BY user_id, period_start_ms, invoice_id",

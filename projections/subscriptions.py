@@ -9,6 +9,7 @@ from typing import Any
 
 from clickhouse_driver import Client
 
+from projections.scope import scope_conditions
 from streams.subscription_events import Service, Subscription
 
 SERVICES = "services"
@@ -71,15 +72,8 @@ def subscription_list(client: Client, *, owner_id: int | None = None,
                       user_id: int | None = None) -> list[UserSubscription]:
     """The subscriptions of every user (subscriptions_get), by user then as added;
     `owner_id`: only that user's and the users it owns; `user_id`: only that user's."""
-    conditions = ["1"]
-    params: dict[str, Any] = {}
-    if user_id is not None:
-        conditions.append("user_id = %(user_id)s")
-        params["user_id"] = user_id
-    if owner_id is not None:
-        conditions.append("user_id IN (SELECT user_id FROM users FINAL "
-                          "WHERE user_id = %(owner_id)s OR owner_id = %(owner_id)s)")
-        params["owner_id"] = owner_id
+    scope, params = scope_conditions(owner_id, user_id)
+    conditions = ["1", *scope]
     found = client.execute(
         f"SELECT {', '.join(SUBSCRIPTION_COLUMNS[:-1])} FROM {SUBSCRIPTIONS} FINAL "
         f"WHERE {' AND '.join(conditions)} ORDER BY user_id, added_ms, subscription_id",
