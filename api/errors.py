@@ -71,6 +71,8 @@ class ErrorKind(Enum):
     TARIFF_NOT_FOUND = "tariff_not_found"
     NO_EDIT_PERMISSION = "no_edit_permission"
     USERNAME_TAKEN = "username_taken"
+    REGISTRATION_DISABLED = "registration_disabled"  # user_register (api/registration.py)
+    PASSWORDS_DIFFER = "passwords_differ"
     INVALID_PARAMETER = "invalid_parameter"
     INTERNAL = "internal"
 
@@ -127,6 +129,8 @@ MESSAGES: dict[ErrorKind, str] = {
     ErrorKind.TARIFF_NOT_FOUND: "Tariff not found",
     ErrorKind.NO_EDIT_PERMISSION: "You have no editing permission",
     ErrorKind.USERNAME_TAKEN: "Such username is already taken",
+    ErrorKind.REGISTRATION_DISABLED: "Registration over API is disabled",
+    ErrorKind.PASSWORDS_DIFFER: "Passwords do not match",  # cdrflow's (MOR documents none)
     ErrorKind.INVALID_PARAMETER: "Invalid parameter: {name}",
     ErrorKind.INTERNAL: "Internal error",
 }

@@ -60,6 +60,8 @@ class Settings:
     api_rate: bool = False  # MOR's "rate over HTTP" (rate_get)
     api_payments: bool = False  # MOR's "API allow Payments" (payment_create)
     api_payment_confirmation: bool = False  # MOR's "API Payment Confirmation"
+    api_registration: bool = False  # MOR's "API allow Registration" (user_register)
+    api_uniquehash: str = ""  # MOR's "Uniquehash": the `id` registrations must present
     session_secret: str = ""  # signs page sessions; empty: derived from api_secret
     api_host: str = "127.0.0.1"
     api_port: int = 8080
@@ -99,6 +101,8 @@ class Settings:
             api_rate=_flag(env.get("CDRFLOW_API_RATE", "")),
             api_payments=_flag(env.get("CDRFLOW_API_PAYMENTS", "")),
             api_payment_confirmation=_flag(env.get("CDRFLOW_API_PAYMENT_CONFIRMATION", "")),
+            api_registration=_flag(env.get("CDRFLOW_API_REGISTRATION", "")),
+            api_uniquehash=env.get("CDRFLOW_API_UNIQUEHASH", base.api_uniquehash),
             session_secret=env.get("CDRFLOW_SESSION_SECRET", base.session_secret),
             api_host=env.get("CDRFLOW_API_HOST", base.api_host),
             api_port=int(env.get("CDRFLOW_API_PORT", base.api_port)),
@@ -135,6 +139,8 @@ class Settings:
             "CDRFLOW_API_RATE": "1" if self.api_rate else "",
             "CDRFLOW_API_PAYMENTS": "1" if self.api_payments else "",
             "CDRFLOW_API_PAYMENT_CONFIRMATION": "1" if self.api_payment_confirmation else "",
+            "CDRFLOW_API_REGISTRATION": "1" if self.api_registration else "",
+            "CDRFLOW_API_UNIQUEHASH": self.api_uniquehash,
             "CDRFLOW_SESSION_SECRET": self.session_secret,
             "CDRFLOW_API_HOST": self.api_host,
             "CDRFLOW_API_PORT": str(self.api_port),
