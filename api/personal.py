@@ -27,7 +27,7 @@ from api.xml import element, moment, money
 from projections.balance import balance
 from projections.devices import devices_of_user
 from projections.payments import payments
-from projections.personal_details import personal_details
+from projections.personal_details import details_version, personal_details
 from projections.queries import User
 from streams.account_events import account_event, encoded
 from streams.payment_events import Payment, with_vat
@@ -92,7 +92,9 @@ async def update_details(request: Request, context: ApiContext, user: User) -> R
     if problem is not None:
         return xml_response(action(EDIT, False, problem))
     event = account_event(UPDATED, user_id=owner.user_id, **values)
-    await context.append(ACCOUNT_EVENTS, *encoded(owner.user_id, event))
+    offset = await context.append(ACCOUNT_EVENTS, *encoded(owner.user_id, event))
+    # the event carries every detail: the next save must be built on this one
+    await context.projected(details_version, owner.user_id, offset)
     return xml_response(action(EDIT, True, CHANGED))
 
 

@@ -132,6 +132,18 @@ def test_personal_details_are_shown_and_changed(sink: object, api: TestClient) -
     wait_for(lambda: "Lithuania" in details(api, "/users/personal_details/3"), 1.0,
              "the admin's change within 1 s")
 
+    # saves in a row: each answer waits until its change is projected, so the next one
+    # (which carries every detail) is built on it
+    for form in ({"reg_city": "Kaunas"}, {"reg_phone": "37060000000"}, {"reg_fax": "1"}):
+        assert api.post("/users/update_personal_details/3", data=form).text == action(
+            True, "Personal details changed")
+    assert details(api, "/users/personal_details/3") == details_page(
+        "0 USD", {"reg_country": "Lithuania", "reg_city": "Kaunas", "reg_phone": "37060000000",
+                  "reg_fax": "1"}, user_id=3, alias="301", names=("Ann", "Jones"))
+    assert api.post("/users/update_personal_details/3", data={
+        "reg_city": "", "reg_phone": "", "reg_fax": ""}).text == action(
+        True, "Personal details changed")  # as the next test expects ann's
+
 
 def test_payments_and_calls_make_the_balance(sink: object, api: TestClient,
                                              settings: Settings) -> None:
