@@ -55,7 +55,9 @@ async def phonebook_edit(call: MethodCall) -> str:
                           number=number, name=name, speeddial=speeddial,
                           added_ms=int(found.added.timestamp() * 1000),
                           updated_ms=int(call.now().timestamp() * 1000))
-    await context.append(ACCOUNT_EVENTS, *encoded(found.user_id, event))
+    offset = await context.append(ACCOUNT_EVENTS, *encoded(found.user_id, event))
+    # the event carries the whole entry: the next edit must be built on this one
+    await context.projected(phonebook.entry_version, found.entry_id, offset)
     edited = Entry(found.entry_id, found.user_id, number, name, found.added, speeddial)
     return render(Node("page", [Node("status", UPDATED_OK), _node(edited)]))
 

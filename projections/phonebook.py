@@ -64,3 +64,10 @@ def _entry(row: tuple[Any, ...]) -> Entry:
 
 def _utc(epoch_ms: int) -> datetime:
     return datetime.fromtimestamp(epoch_ms // 1000, tz=UTC)
+
+
+def entry_version(client: Client, entry_id: int) -> int:
+    """The offset of the last event projected for the entry (-1: none yet)."""
+    found = client.execute(
+        f"SELECT max(version), count() FROM {TABLE} WHERE entry_id = %(e)s", {"e": entry_id})
+    return int(found[0][0]) if found and found[0][1] else -1

@@ -98,6 +98,18 @@ def test_create_read_back_and_rate(settings: Settings, running: Processes,
         f"{HEAD}<page>\n  <phonebooks>\n    <phonebook>\n      <id>4242</id>\n"
         "      <name>Ann</name>\n      <number>37061234567</number>\n"
         "      <speeddial>7</speeddial>\n    </phonebook>\n  </phonebooks>\n</page>\n")
+    # edits in a row: each answers once it is projected (read at once below), so the
+    # next one, which carries the whole entry, keeps its change
+    for field, change in (("name", "Ann Jones"), ("number", "37061234568"),
+                          ("speeddial", "8")):
+        assert "<status>Phonebook was updated</status>" in call(
+            api, "phonebook_edit", ("phonebook_id",), {"phonebook_id": "4242", field: change},
+            u="john")
+        assert getattr(entries(client, 2)[0], field) == change
+    assert call(api, "phonebooks_get", ("user_id",), {"user_id": "2"}) == (
+        f"{HEAD}<page>\n  <phonebooks>\n    <phonebook>\n      <id>4242</id>\n"
+        "      <name>Ann Jones</name>\n      <number>37061234568</number>\n"
+        "      <speeddial>8</speeddial>\n    </phonebook>\n  </phonebooks>\n</page>\n")
     assert call(api, "phonebooks_get", ("user_id",), {"user_id": "3"}) == (
         f"{HEAD}<page>\n  <error>No Phonebooks found</error>\n</page>\n")
 
