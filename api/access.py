@@ -15,7 +15,7 @@ from functools import lru_cache
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind
 from api.hash import expected_hashes, hash_matches
-from api.params import UINT64_MAX, Params
+from api.params import Params, id_param
 from projections.permission_groups import permission_group
 from projections.queries import User, user_by_id
 
@@ -101,12 +101,10 @@ async def page_owner_param(context: ApiContext, user: User, params: Params,
                            may: Callable[[User, User], bool] = can_see) -> User:
     """`page_owner` of the `userid` form field: the logged-in user when absent; not an
     integer of UInt64: ApiError `Invalid parameter: userid`."""
-    value = params.get("userid")
-    if value is None:
+    user_id = id_param(params, "userid")
+    if user_id is None:
         return user
-    if not _ID.fullmatch(value) or int(value) > UINT64_MAX:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, "userid")
-    return await page_owner(context, user, int(value), may)
+    return await page_owner(context, user, user_id, may)
 
 
 

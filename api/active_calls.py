@@ -109,16 +109,23 @@ async def active_calls_get(request: Request, context: ApiContext) -> Response:
     except NotFound as refused:
         return xml_response(status_document("error", str(refused)))
     now = context.clock()
-    since_ms = int((now - MAX_AGE).timestamp() * 1000)
-    found = [call for call in await context.query(active_calls, since_ms) if filters.keep(call)]
-    reader = context.read()
-    users = await context.blocking(reader.users_by_ids,
-                                   {c.user_id for c in found} | {c.dst_user_id for c in found})
-    shown = [call for call in found if visible(caller, call, users)]
+    shown, users = await visible_live_calls(context, caller, now, filters.keep)
     if not shown:
         return xml_response(status_document("message", "No data found..."))
     devices = await context.query(devices_by_ids, {call.device_id for call in shown})
     return xml_response(render(caller, shown, users, devices, now))
+
+
+async def visible_live_calls(context: ApiContext, caller: User, now: datetime,
+                             keep: Callable[[ActiveCall], bool] = lambda call: True,
+                             ) -> tuple[list[ActiveCall], dict[int, User]]:
+    """The live calls at `now` that `keep` keeps and `caller` may see, and their users
+    (callers and DID owners) by id."""
+    since_ms = int((now - MAX_AGE).timestamp() * 1000)
+    found = [call for call in await context.query(active_calls, since_ms) if keep(call)]
+    users = await context.blocking(context.read().users_by_ids,
+                                   {c.user_id for c in found} | {c.dst_user_id for c in found})
+    return [call for call in found if visible(caller, call, users)], users
 
 
 def visible(caller: User, call: ActiveCall, users: dict[int, User]) -> bool:

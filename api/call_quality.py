@@ -20,8 +20,8 @@ from starlette.routing import Route
 from api.access import api_caller, can_see
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, mor_endpoint, xml_response
-from api.params import Params, read_params
-from api.user_calls import MAX_TIMESTAMP, user_zone
+from api.params import Params, read_params, seconds_param
+from api.user_calls import user_zone
 from api.xml import DECLARATION, escape, moment
 from projections.call_quality import GROUPS, Counts, Scope, quality, totals
 from projections.queries import User
@@ -82,12 +82,8 @@ def read_period_and_group(params: Params, caller: User, zone: tzinfo,
 
 def timestamp(params: Params, name: str, default: datetime) -> int:
     """Epoch seconds (ASCII digits, up to MAX_TIMESTAMP); absent or empty: `default`."""
-    value = params.get(name)
-    if value is None:
-        return int(default.timestamp())
-    if not _DIGITS.fullmatch(value) or int(value) > MAX_TIMESTAMP:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-    return int(value)
+    found = seconds_param(params, name)
+    return int(default.timestamp()) if found is None else found
 
 
 def percent(part: int, whole: int) -> str:

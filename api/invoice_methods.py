@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from api.access import can_see
@@ -20,7 +20,7 @@ from api.errors import ApiError, ErrorKind
 from api.methods import MANAGERS, Envelope, MethodCall, MorMethod
 from api.payment_methods import MICRO, managed_user, now_ms, scope, text_param
 from api.user_calls import user_zone
-from api.xml import Node, moment, money, render
+from api.xml import Node, moment_ms, money, render
 from projections.credit_notes import credit_note_exists, financial_records
 from projections.invoices import UserInvoice, invoices_within
 from projections.queries import User, user_by_id
@@ -67,10 +67,6 @@ def day_or_seconds(call: MethodCall, name: str, zone: tzinfo, *,
     return epoch_ms
 
 
-def _moment(epoch_ms: int, zone: tzinfo) -> str:
-    return moment(datetime.fromtimestamp(epoch_ms // 1000, tz=UTC), zone)
-
-
 # invoices_get
 
 
@@ -91,14 +87,14 @@ async def invoices_get(call: MethodCall) -> str:
                                    {i.invoice.user_id for i in found})
     return render(Node("Invoices", [_invoice_node(i, users.get(i.invoice.user_id))
                                     for i in found],
-                       (("from", _moment(start * 1000, zone)),
-                        ("till", _moment(end * 1000, zone)))))
+                       (("from", moment_ms(start * 1000, zone)),
+                        ("till", moment_ms(end * 1000, zone)))))
 
 
 def _invoice_node(listed: UserInvoice, user: User | None) -> Node:
     invoice = listed.invoice
     zone = user_zone(user.timezone if user else "")
-    issued = _moment(invoice.issued_ms, zone)
+    issued = moment_ms(invoice.issued_ms, zone)
     parts = [("Calls", invoice.calls_price), ("Subscriptions", invoice.subscriptions_price)]
     shown = [(name, price) for name, price in parts if not price.is_zero()] or parts[:1]
     products = [Node("Product", [
@@ -107,8 +103,8 @@ def _invoice_node(listed: UserInvoice, user: User | None) -> Node:
         Node("Date_added", issued), Node("Issue_date", issued),
     ]) for name, price in shown]
     attrs = (("user_id", invoice.user_id), ("number", invoice.number),
-             ("period_start", _moment(invoice.period_start_ms, zone)),
-             ("period_end", _moment(invoice.period_end_ms - 1000, zone)),
+             ("period_start", moment_ms(invoice.period_start_ms, zone)),
+             ("period_end", moment_ms(invoice.period_end_ms - 1000, zone)),
              ("currency", invoice.currency), ("price", money(invoice.price)),
              ("price_with_vat", money(invoice.price_with_vat)))
     return Node("Invoice", [Node("id", str(invoice.invoice_id)),

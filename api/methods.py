@@ -30,7 +30,7 @@ from starlette.routing import Route
 from api.access import api_caller
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, xml_response
-from api.params import UINT64_MAX, Params, read_params
+from api.params import Params, id_param, read_params, seconds_param
 from api.xml import DECLARATION, escape
 from projections.queries import User
 
@@ -38,9 +38,7 @@ log = logging.getLogger(__name__)
 
 ROLES = frozenset({"admin", "reseller", "accountant", "user"})
 MANAGERS = frozenset({"admin", "reseller"})  # who may change other users' data
-_ID = re.compile(r"[0-9]{1,20}")
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
-MAX_TIMESTAMP = 253_402_128_000  # 9999-12-30, so any time zone can still show it
 
 
 class Envelope(Enum):
@@ -76,12 +74,7 @@ class MethodCall:
     def identifier(self, name: str, error: ErrorKind | None = None) -> int | None:
         """An id (ASCII digits, UInt64) or None when absent; else `error` (default
         `Invalid parameter: NAME`)."""
-        value = self.params.get(name)
-        if value is None:
-            return None
-        if not _ID.fullmatch(value) or int(value) > UINT64_MAX:
-            raise ApiError(error or ErrorKind.INVALID_PARAMETER, name)
-        return int(value)
+        return id_param(self.params, name, error or ErrorKind.INVALID_PARAMETER)
 
     def required_id(self, name: str, error: ErrorKind | None = None) -> int:
         found = self.identifier(name, error)
@@ -91,13 +84,7 @@ class MethodCall:
 
     def seconds(self, name: str) -> int | None:
         """Unix seconds (digits up to 9999-12-30) or None when absent."""
-        value = self.params.get(name)
-        if value is None:
-            return None
-        if not value.isascii() or not value.isdigit() or len(value) > 20 \
-                or int(value) > MAX_TIMESTAMP:
-            raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-        return int(value)
+        return seconds_param(self.params, name)
 
     def flag(self, name: str, default: bool = False) -> bool:
         """`0`/`1` (absent: `default`)."""

@@ -7,6 +7,7 @@ first, then body), which the hash check needs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
@@ -18,6 +19,9 @@ from starlette.requests import Request
 from api.errors import ApiError, ErrorKind
 
 UINT64_MAX = 2**64 - 1  # the ids' column type, UInt64
+# Latest accepted timestamp: 9999-12-30, so any time zone can still show it.
+MAX_TIMESTAMP = 253_402_128_000
+_DIGITS = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,29 @@ class Params:
         """The value, or None when absent or empty (an empty value means the default)."""
         value = self.values.get(name)
         return value if value else None
+
+
+def id_param(params: Params, name: str, error: ErrorKind = ErrorKind.INVALID_PARAMETER,
+             ) -> int | None:
+    """An id (ASCII digits that fit UInt64) or None when absent or empty; anything else
+    raises ApiError(`error`, name)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if not _DIGITS.fullmatch(value) or int(value) > UINT64_MAX:
+        raise ApiError(error, name)
+    return int(value)
+
+
+def seconds_param(params: Params, name: str) -> int | None:
+    """Epoch seconds (ASCII digits, up to MAX_TIMESTAMP) or None when absent or empty;
+    anything else raises ApiError(INVALID_PARAMETER, name)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if not _DIGITS.fullmatch(value) or int(value) > MAX_TIMESTAMP:
+        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
+    return int(value)
 
 
 async def read_params(request: Request, *, allow_get: bool) -> Params:

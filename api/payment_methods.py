@@ -13,13 +13,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from api.errors import ApiError, ErrorKind
 from api.methods import MANAGERS, Envelope, MethodCall, MorMethod
 from api.user_calls import user_zone
-from api.xml import Node, moment, money, render
+from api.xml import Node, moment_ms, money, render
 from projections.balance import balance
 from projections.payments import PaymentFilter, payment_list
 from projections.queries import User, user_by_id
@@ -197,8 +196,8 @@ def _payment_node(payment: Payment, user: User | None) -> Node:
         Node("user", user.nice_name if user else ""),
         Node("payer", payment.payer),
         Node("transaction_id", payment.transaction_id),
-        Node("date", _moment(payment.paid_ms, zone)),
-        Node("confirm_date", _moment(payment.confirmed_ms, zone) if confirmed else ""),
+        Node("date", moment_ms(payment.paid_ms, zone)),
+        Node("confirm_date", moment_ms(payment.confirmed_ms, zone) if confirmed else ""),
         Node("type", payment.payment_type),
         Node("amount", money(payment.amount)),
         Node("fee", money(Decimal(0))),
@@ -207,10 +206,6 @@ def _payment_node(payment: Payment, user: User | None) -> Node:
         Node("completed", "1" if payment.completed else "0"),
         Node("confirmed_by_admin", "1" if confirmed else "0"),
     ])
-
-
-def _moment(epoch_ms: int, zone: tzinfo) -> str:
-    return moment(datetime.fromtimestamp(epoch_ms // 1000, tz=UTC), zone)
 
 
 # payment_create

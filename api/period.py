@@ -11,8 +11,7 @@ import re
 from datetime import date, datetime, time, tzinfo
 
 from api.errors import ApiError, ErrorKind
-from api.params import Params
-from api.user_calls import MAX_TIMESTAMP
+from api.params import MAX_TIMESTAMP, Params
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from api.active_calls import MAX_AGE, visible
+from api.active_calls import visible_live_calls
 from api.aggregate import PRIVILEGED, Sums, combine, exchange_rates_for, margin
 from api.hash import mor_hash
 from api.methods import Envelope, MethodCall, MorMethod
 from api.params import Params
 from api.user_calls import user_zone
 from api.xml import Node, money, render
-from projections.active_calls import active_calls
 from projections.aggregates import AggregateFilter, partials
 from projections.queries import User
 from projections.tariff_rates import SYSTEM_CURRENCY
@@ -50,13 +49,7 @@ async def quickstats_get(call: MethodCall) -> str:
 
 async def _live(call: MethodCall, caller: User, now: datetime) -> tuple[int, int]:
     """(total, answered) of the live calls the caller may see."""
-    since_ms = int((now - MAX_AGE).timestamp() * 1000)
-    found = await call.context.query(active_calls, since_ms)
-    if caller.role not in PRIVILEGED:
-        users = await call.context.blocking(
-            call.context.read().users_by_ids,
-            {c.user_id for c in found} | {c.dst_user_id for c in found if c.dst_user_id})
-        found = [c for c in found if visible(caller, c, users)]
+    found, _ = await visible_live_calls(call.context, caller, now)
     return len(found), sum(1 for c in found if c.status == "answered")
 
 

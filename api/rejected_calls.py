@@ -20,8 +20,8 @@ from api.access import api_caller
 from api.calls_page import display_names
 from api.context import ApiContext
 from api.errors import ApiError, ErrorKind, mor_endpoint, xml_response
-from api.params import Params, read_params
-from api.user_calls import MAX_TIMESTAMP, user_zone
+from api.params import MAX_TIMESTAMP, Params, read_params, seconds_param
+from api.user_calls import user_zone
 from api.xml import DECLARATION, escape, moment, seconds
 from projections.queries import User
 from projections.rejections import REASONS, OpenRejection, RejectionFilter, open_rejections
@@ -46,24 +46,14 @@ async def rejected_calls_get(request: Request, context: ApiContext) -> Response:
 def rejection_filter(params: Params) -> RejectionFilter:
     """`period_start`, `period_end` (unix seconds of the call's start, inclusive; absent:
     unbounded) and `s_reason` (`all` or a reason code, any letter case), in that order."""
-    start = _seconds(params, "period_start")
-    end = _seconds(params, "period_end")
+    start = seconds_param(params, "period_start")
+    end = seconds_param(params, "period_end")
     reason = (params.get("s_reason") or "all").lower()
     if reason != "all" and reason not in REASONS:
         raise ApiError(ErrorKind.INVALID_PARAMETER, "s_reason")
     return RejectionFilter(start=start if start is not None else 0,
                            end=end if end is not None else MAX_TIMESTAMP,
                            reason=None if reason == "all" else reason)
-
-
-def _seconds(params: Params, name: str) -> int | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 20 \
-            or int(value) > MAX_TIMESTAMP:
-        raise ApiError(ErrorKind.INVALID_PARAMETER, name)
-    return int(value)
 
 
 def render(caller: User, params: Params, where: RejectionFilter, found: list[OpenRejection],

@@ -3,13 +3,11 @@ the events in docs/invoices.md)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
-
 from api.errors import ApiError, ErrorKind
 from api.methods import Envelope, MethodCall, MorMethod
 from api.payment_methods import scope
 from api.user_calls import user_zone
-from api.xml import Node, moment, money, render
+from api.xml import Node, moment_ms, money, render
 from projections.queries import User
 from projections.subscriptions import UserSubscription, subscription_list
 
@@ -41,18 +39,14 @@ def _node(listed: UserSubscription, user: User | None) -> Node:
         Node("user", user.nice_name if user else ""),
         Node("device", ""),
         Node("service", service.name if service else ""),
-        Node("from", _moment(subscription.activation_start_ms, zone)),
-        Node("till", _moment(end, zone) if end else ""),
+        Node("from", moment_ms(subscription.activation_start_ms, zone)),
+        Node("till", moment_ms(end, zone) if end else ""),
         Node("time_left", ""),
         Node("memo", ""),
         Node("type", TYPE),
         Node("price", money(service.price) if service else ""),
         Node("user_id", str(subscription.user_id)),
     ])
-
-
-def _moment(epoch_ms: int, zone: tzinfo) -> str:
-    return moment(datetime.fromtimestamp(epoch_ms // 1000, tz=UTC), zone)
 
 
 METHODS: list[MorMethod] = [

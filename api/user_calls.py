@@ -33,7 +33,7 @@ from api.calls_page import (
 )
 from api.context import ApiContext, Reader
 from api.errors import MEDIA_TYPE, ApiError, ErrorKind
-from api.params import UINT64_MAX, Params, read_params
+from api.params import MAX_TIMESTAMP, UINT64_MAX, Params, read_params
 from api.xml import moment
 from projections.queries import ORDER_COLUMNS, CallFilter, User
 from rating.disposition import DISPOSITIONS
@@ -45,8 +45,6 @@ HASHED = (
 
 # MOR's s_call_type values and the dispositions they select (None: every call)
 CALL_TYPES = {"all": None, **{name.lower(): name for name in DISPOSITIONS}}
-# Latest accepted timestamp: 9999-12-30, so any time zone can still show it.
-MAX_TIMESTAMP = 253_402_128_000
 _DIGITS = re.compile(r"[0-9]+")
 SPOOL_BYTES = 4 * 1024 * 1024  # a page's rendered calls kept in memory; beyond, a file
 BATCH_CALLS = 200  # calls rendered before they are written to the spool together

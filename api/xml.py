@@ -86,6 +86,11 @@ def seconds(value: int) -> str:
     return f"{int(value)}.0"
 
 
+def moment_ms(epoch_ms: int, zone: tzinfo) -> str:
+    """`moment` of an epoch in milliseconds (the events' times), to the second."""
+    return moment(datetime.fromtimestamp(epoch_ms // 1000, tz=UTC), zone)
+
+
 def moment(when: datetime, zone: tzinfo) -> str:
     """`YYYY-MM-DD HH:MM:SS` in the given time zone (naive datetimes are taken as UTC)."""
     if when.tzinfo is None:

@@ -18,6 +18,7 @@ from cdrflow.settings import Settings
 from projections.clickhouse import connect
 from projections.rerate_source import CdrSelection, each_cdr
 from rating.cdr import Cdr
+from rating.rater import Rejection
 from rating.reference import ReferenceData
 from rating.rerate import RejectedCall, RejectedReport, RerateReport, rate_rejected, rerate
 from streams.publisher import publish
@@ -159,10 +160,7 @@ def render(report: RerateReport, selection: CdrSelection, zone: ZoneInfo,
     lines += _table(report) if report.totals else ["no calls match"]
     if report.rejections:
         lines += ["", "failed (not rewritten; they keep their old price):"]
-        lines += [f"  {r.call_id}  {r.reason}: {r.detail}"
-                  for r in report.rejections[:SHOWN_FAILURES]]
-        if report.failed > SHOWN_FAILURES:
-            lines.append(f"  ... and {report.failed - SHOWN_FAILURES} more")
+        lines += _failures(report.rejections, report.failed)
     lines.append("")
     lines.append(f"published {report.changed} new CDR versions to {settings.topic(CDRS)}"
                  if write else "nothing was published")
@@ -268,14 +266,19 @@ def render_rejected(report: RejectedReport, period: tuple[int | None, int | None
         lines += ["", "still rejected (they stay open):"]
         lines += _columns([(f"  {reason}", str(count))
                            for reason, count in sorted(report.still.items())])
-        lines += [f"  {r.call_id}  {r.reason}: {r.detail}"
-                  for r in report.rejections[:SHOWN_FAILURES]]
-        if report.still_rejected > SHOWN_FAILURES:
-            lines.append(f"  ... and {report.still_rejected - SHOWN_FAILURES} more")
+        lines += _failures(report.rejections, report.still_rejected)
     lines.append("")
     lines.append(f"published {report.rated_calls} CDRs to {settings.topic(CDRS)}"
                  if write else "nothing was published")
     return "\n".join(lines) + "\n"
+
+
+def _failures(rejections: Sequence[Rejection], count: int) -> list[str]:
+    """The first SHOWN_FAILURES of `count` rejections, one a line, and how many more."""
+    lines = [f"  {r.call_id}  {r.reason}: {r.detail}" for r in rejections[:SHOWN_FAILURES]]
+    if count > SHOWN_FAILURES:
+        lines.append(f"  ... and {count - SHOWN_FAILURES} more")
+    return lines
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:

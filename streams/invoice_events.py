@@ -210,12 +210,9 @@ def credit_note_problem(note: CreditNote) -> str | None:
         return f"number must be 1 to {MAX_NUMBER} characters without surrounding spaces"
     if note.price <= 0 or note.price >= MAX_MONEY or decimals(note.price) > DECIMALS:
         return f"price must be above 0 and below {MAX_MONEY} with at most {DECIMALS} decimals"
-    if not 0 <= note.vat_percent < 100 or decimals(note.vat_percent) > 4:
-        return "vat_percent must be from 0 to below 100 with at most 4 decimals"
-    if note.price_with_vat != with_vat(note.price, note.vat_percent):
-        return "price_with_vat must be price plus VAT, rounded half-up to 6 decimals"
-    if not _CURRENCY.fullmatch(note.currency):
-        return f"currency must be an ISO 4217 code like USD, got {note.currency!r}"
+    problem = _vat_problem(note.price, note.vat_percent, note.price_with_vat, note.currency)
+    if problem is not None:
+        return problem
     if note.issued_ms == 0 or note.created_ms == 0:
         return "issued_ms and created_ms must be moments after 1970"
     if len(note.comment) > MAX_COMMENT:
@@ -236,12 +233,19 @@ def _invoice_problem(invoice: Invoice) -> str | None:
             return f"{name} must be below {MAX_MONEY} with at most {DECIMALS} decimals"
     if invoice.price != invoice.calls_price + invoice.subscriptions_price:
         return "price must be calls_price + subscriptions_price"
-    if not 0 <= invoice.vat_percent < 100 or decimals(invoice.vat_percent) > 4:
+    return _vat_problem(invoice.price, invoice.vat_percent, invoice.price_with_vat,
+                        invoice.currency)
+
+
+def _vat_problem(price: Decimal, vat_percent: Decimal, price_with_vat: Decimal,
+                 currency: str) -> str | None:
+    """What is wrong with a document's VAT, price with VAT and currency, if anything."""
+    if not 0 <= vat_percent < 100 or decimals(vat_percent) > 4:
         return "vat_percent must be from 0 to below 100 with at most 4 decimals"
-    if invoice.price_with_vat != with_vat(invoice.price, invoice.vat_percent):
+    if price_with_vat != with_vat(price, vat_percent):
         return "price_with_vat must be price plus VAT, rounded half-up to 6 decimals"
-    if not _CURRENCY.fullmatch(invoice.currency):
-        return f"currency must be an ISO 4217 code like USD, got {invoice.currency!r}"
+    if not _CURRENCY.fullmatch(currency):
+        return f"currency must be an ISO 4217 code like USD, got {currency!r}"
     return None
 
 
