@@ -27,7 +27,8 @@ RESTRICTED_ROLES = frozenset({"user", "accountant"})
 
 async def api_caller(context: ApiContext, params: Params, method: str,
                      hashed: Sequence[str], *, write: bool = False,
-                     client_ip: str | None = None, extra_hashes: Sequence[str] = (),
+                     client_ip: str | None = None,
+                     extra_hashes: Sequence[str] | Callable[[User], Sequence[str]] = (),
                      unknown: ErrorKind = ErrorKind.ACCESS_DENIED) -> User:
     """The user calling `method` with `params`, once every rule lets them; raises ApiError.
 
@@ -35,7 +36,8 @@ async def api_caller(context: ApiContext, params: Params, method: str,
     its hashed parameters in documented order, `write` says the call changes data
     (permission groups grant read and write apart), `client_ip` is the TCP peer's
     address (`request.client.host`; None when unknown), `extra_hashes` more hashes the
-    method accepts besides the rule's (active_calls_get: one over `u`), `unknown` the
+    method accepts besides the rule's (active_calls_get: one over `u`; or a function of the
+    caller, for hashes that depend on who calls), `unknown` the
     refusal of a missing or unknown `u` (`Access Denied`; some methods say otherwise)."""
     settings = context.settings
     api_gate(context, client_ip)
@@ -45,8 +47,9 @@ async def api_caller(context: ApiContext, params: Params, method: str,
     if caller is None:
         raise ApiError(unknown)
     if not settings.disable_hash_check:
+        extra = extra_hashes(caller) if callable(extra_hashes) else extra_hashes
         candidates = [*expected_hashes(params.values, params.order, hashed, settings.api_secret),
-                      *extra_hashes]
+                      *extra]
         if not hash_matches(params.values.get("hash"), candidates):
             raise ApiError(ErrorKind.INCORRECT_HASH)
     if caller.role in RESTRICTED_ROLES and caller.api_group:

@@ -111,7 +111,7 @@ class MethodCall:
 
 
 Handler = Callable[[MethodCall], Awaitable[str | Response]]
-ExtraHashes = Callable[[Params, User | None, str], Sequence[str]]
+ExtraHashes = Callable[[Params, User, str], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -159,12 +159,11 @@ async def answer(method: MorMethod, context: ApiContext, request: Request) -> Re
         caller = NOBODY
         if method.authenticated:
             client_ip = request.client.host if request.client else None
-            extra: Sequence[str] = ()
-            if method.extra_hashes is not None:
-                known = params.get("u")
-                user = await context.blocking(context.read().user_by_username, known) \
-                    if known else None
-                extra = method.extra_hashes(params, user, context.settings.api_secret)
+            more, secret = method.extra_hashes, context.settings.api_secret
+
+            def extra(user: User) -> Sequence[str]:
+                return more(params, user, secret) if more is not None else ()
+
             caller = await api_caller(context, params, method.name, method.hashed,
                                       write=method.write, client_ip=client_ip,
                                       extra_hashes=extra, unknown=method.unknown_caller)

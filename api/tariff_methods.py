@@ -140,7 +140,7 @@ async def tariffs_get(call: MethodCall) -> str:
     return tariffs_document(tariffs, providers, user_zone(call.caller.timezone))
 
 
-def u_hash(params: Params, caller: User | None, secret: str) -> Sequence[str]:
+def u_hash(params: Params, caller: User, secret: str) -> Sequence[str]:
     """tariffs_get's page hashes `u`: SHA1(u + secret) is accepted besides SHA1(secret)."""
     username = params.get("u")
     return [mor_hash([username], secret)] if username else []

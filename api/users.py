@@ -312,7 +312,7 @@ async def users_get(call: MethodCall) -> str:
     return render(Node("page", [Node("status", [Node("users", users)])]))
 
 
-def users_get_hashes(params: Params, caller: User | None, secret: str) -> Sequence[str]:
+def users_get_hashes(params: Params, caller: User, secret: str) -> Sequence[str]:
     """Besides SHA1(secret): the hashes a client that hashes `u` (and `p`) sends
     (the PHP client does)."""
     username = params.get("u") or ""
